@@ -1,0 +1,107 @@
+"""Wikimedia dump file names: which files make up one wiki's dump on one date.
+
+Pure functions over file names (and a few bytes), so the driver can plan a run over any
+Hadoop file system listing before reading anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .languages import split_dbname
+
+_NAME = re.compile(
+    r"^(?P<wiki>[a-z][a-z0-9_]*)-(?P<date>\d{8}|latest)-(?P<kind>"
+    r"pages-articles-multistream-index(?P<ipart>\d*)\.txt(?:-p\d+p\d+)?\.bz2"
+    r"|pages-articles-multistream(?P<mpart>\d*)\.xml(?:-p\d+p\d+)?\.bz2"
+    r"|pages-articles(?P<part>\d*)\.xml(?:-p\d+p\d+)?(?:\.bz2)?"
+    r"|langlinks\.sql(?:\.gz)?|page\.sql(?:\.gz)?|redirect\.sql(?:\.gz)?)$")
+_RANGE = re.compile(r"-p(\d+)p\d+")
+
+
+@dataclass
+class WikiDump:
+    """The files of one wiki on one dump date."""
+
+    wiki: str
+    date: str
+    xml: list[str] = field(default_factory=list)
+    index: list[str] = field(default_factory=list)
+    langlinks: str | None = None
+    page: str | None = None
+    redirect: str | None = None
+
+
+def _part_key(name: str) -> tuple[int, str]:
+    m = _RANGE.search(name)
+    return (int(m.group(1)) if m else 0, name)
+
+
+def classify(name: str) -> tuple[str, str, str] | None:
+    """(wiki, date, kind) for a dump file name, None for anything else."""
+    m = _NAME.match(name)
+    if not m:
+        return None
+    kind = m.group("kind")
+    if kind.startswith("pages-articles-multistream-index"):
+        k = "index"
+    elif kind.startswith("pages-articles-multistream"):
+        k = "multistream"
+    elif kind.startswith("pages-articles"):
+        k = "articles"
+    else:
+        k = kind.split(".", 1)[0]
+    return m.group("wiki"), m.group("date"), k
+
+
+def plan_dumps(names: list[str], wikis: list[str] | None, date: str | None
+               ) -> dict[str, WikiDump]:
+    """Group file names (base names or full paths) by wiki, on the requested date or
+    each wiki's newest one. ``wikis=None`` means every wiki found."""
+    found: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for path in names:
+        c = classify(path.rsplit("/", 1)[-1])
+        if c is None:
+            continue
+        wiki, d, kind = c
+        found.setdefault((wiki, d), {}).setdefault(kind, []).append(path)
+    out: dict[str, WikiDump] = {}
+    for (wiki, d), kinds in sorted(found.items()):
+        if wikis is not None and wiki not in wikis:
+            continue
+        if date is not None and d != date:
+            continue
+        if "articles" not in kinds and "multistream" not in kinds:
+            continue
+        if wiki in out and out[wiki].date >= d:
+            continue
+        # Plain pages-articles and multistream hold the same pages: read one set only.
+        xml = sorted(kinds.get("articles") or kinds["multistream"], key=_part_key)
+        out[wiki] = WikiDump(
+            wiki, d, xml,
+            sorted(kinds.get("index", []), key=_part_key) if "articles" not in kinds else [],
+            (kinds.get("langlinks") or [None])[0], (kinds.get("page") or [None])[0],
+            (kinds.get("redirect") or [None])[0])
+    return out
+
+
+def check_wiki_names(wikis: list[str]) -> None:
+    for w in wikis:
+        split_dbname(w)  # raises ValueError with the fix
+
+
+_BZ2_EOS = 0x177245385090
+
+
+def bz2_complete(head: bytes, tail: bytes) -> bool:
+    """Whether a .bz2 file ends with a stream's end-of-stream marker.
+
+    The marker is 48 bits followed by a 32-bit CRC and 0-7 bits of padding, so it lies
+    in the last 11 bytes at a bit offset we try in turn. A file cut short (an interrupted
+    download) ends mid-block instead.
+    """
+    if not head.startswith(b"BZh") or len(tail) < 10:
+        return False
+    x = int.from_bytes(tail[-11:], "big")
+    return any((x >> (32 + pad)) & (2 ** 48 - 1) == _BZ2_EOS for pad in range(8))

@@ -1,0 +1,271 @@
+"""LEIA corpus builder: Wikimedia dumps -> augmented Delta tables.
+
+    spark-submit spark_jobs/augment.py --dumps DIR --wikis jawiki,zhwiki --out ROOT
+    python spark_jobs/augment.py                       # the bundled sample, local[*]
+
+Reads each wiki's pages-articles XML (many tasks per file), langlinks / page / redirect
+SQL and optionally Wikidata sitelinks; writes ROOT/{articles, alignment, augmented,
+rejects, stats}, replacing only the partitions of the wikis in this run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyspark import StorageLevel  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+from leia.augment import NameFilter  # noqa: E402
+from leia.dumps import WikiDump, plan_dumps  # noqa: E402
+from leia.records import AugmentParams  # noqa: E402
+from leia.tables import SCHEMAS  # noqa: E402
+from leia.titles import sql_title  # noqa: E402
+from spark_jobs import build, hadoopfs, read, write  # noqa: E402
+from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
+from spark_jobs.session import build_spark  # noqa: E402
+
+
+def plan(spark, cfg: AugmentConfig) -> dict[str, WikiDump]:
+    """Find every file of the run and check the arguments against them, before any
+    work starts."""
+    listing = hadoopfs.list_files(spark, cfg.dumps)
+    wanted = cfg.wiki_list()
+    dumps = plan_dumps([p for p, _ in listing], wanted, cfg.date)
+    found = sorted(plan_dumps([p for p, _ in listing], None, None))
+    if wanted is not None:
+        missing = [w for w in wanted if w not in dumps]
+        if missing:
+            raise ValueError(
+                f"no pages-articles dump for {', '.join(missing)} in {cfg.dumps}"
+                + (f" on {cfg.date}" if cfg.date else "")
+                + f"; wikis found there: {', '.join(found) or 'none'}")
+    if not dumps:
+        raise ValueError(f"no pages-articles dumps in {cfg.dumps} (files must be named "
+                         "as Wikimedia names them: jawiki-20240101-pages-articles.xml.bz2)")
+    if cfg.alignment in ("langlinks", "both"):
+        for wiki, d in dumps.items():
+            if d.langlinks is None and cfg.alignment == "langlinks":
+                raise ValueError(
+                    f"{wiki}: missing {cfg.dumps.rstrip('/')}/{wiki}-{d.date}-langlinks"
+                    ".sql.gz, needed to align its links to the pivot language; download "
+                    "it, or use --alignment wikidata --wikidata PATH")
+    return dumps
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    cfg = parse_args(argv)
+    print("leia augment: config\n" + cfg.to_json(), flush=True)
+    spark = build_spark("leia-augment", cfg.master, job_conf(cfg))
+    try:
+        summary = run(spark, cfg)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    print_summary(summary, cfg.out)
+    return summary
+
+
+def job_conf(cfg: AugmentConfig) -> dict[str, str]:
+    conf = {"spark.ui.showConsoleProgress": str(sys.stdout.isatty()).lower()}
+    if cfg.shuffle_partitions:
+        conf["spark.sql.shuffle.partitions"] = str(cfg.shuffle_partitions)
+    return conf
+
+
+def run(spark, cfg: AugmentConfig) -> list[dict]:
+    t0 = time.time()
+
+    def log(msg: str) -> None:
+        print(f"[{time.time() - t0:6.1f}s] {msg}", flush=True)
+
+    started = datetime.now(timezone.utc)
+    run_id = uuid.uuid4().hex[:12]
+    cfg.validate()
+    dumps = plan(spark, cfg)
+    wikis = sorted(dumps)
+    out = cfg.out.rstrip("/")
+    log("listing dump files")
+    sizes = dict(hadoopfs.list_files(spark, cfg.dumps))
+    file_rejects = []
+    for wiki, d in dumps.items():
+        for path in list(d.xml):
+            why = read.check_bz2(spark, path, sizes.get(path, 0))
+            if why:
+                print(f"  {wiki}: skipping {path.rsplit('/', 1)[-1]}: {why}", flush=True)
+                file_rejects.append((wiki, path.rsplit("/", 1)[-1], None, None, "read", why))
+                d.xml.remove(path)
+    readable = {w: d for w, d in dumps.items() if d.xml}
+    log(f"planned {len(dumps)} wiki(s); reading their headers")
+    sites = {w: read.read_siteinfo(spark, d) for w, d in readable.items()}
+    for w, s in sites.items():
+        if s.dbname and s.dbname != w:
+            print(f"  warning: {w}: the dump's <siteinfo> says dbname={s.dbname}; using "
+                  "its namespace names anyway (MediaWiki's canonical names always work)")
+    log(f"reading {sum(len(d.xml) for d in readable.values())} XML file(s) of "
+        f"{len(readable)} wiki(s)")
+
+    # Reliable checkpoints cut the query plans between stages: the iterated redirect
+    # joins otherwise make Spark's optimizer spend minutes re-analysing one plan.
+    checkpoints = f"{out}/_checkpoints/{run_id}"
+    spark.sparkContext.setCheckpointDir(checkpoints)
+    pages = read.read_pages(spark, readable, sites, cfg.split_mb)
+    pages = pages.persist(StorageLevel.MEMORY_AND_DISK)
+    sql_rejects = []
+
+    def sql(kind, columns, keep=None):
+        frames = []
+        for wiki, d in readable.items():
+            path = getattr(d, kind)
+            if path is None:
+                continue
+            rows, rejects = read.read_sql(spark, wiki, path, columns, cfg.split_mb, keep)
+            frames.append((wiki, rows))
+            sql_rejects.append(rejects)
+        return frames
+
+    log("reading SQL tables")
+    langlinks = pages_sql = redirects_sql = None
+    if cfg.alignment in ("langlinks", "both"):
+        pivot = cfg.pivot
+        frames = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
+                     keep=lambda v, pivot=pivot: v[1] == pivot)
+        langlinks = _union(spark, [rows.map(lambda v, w=w: (w, int(v[0]), v[2]))
+                                   for w, rows in frames],
+                           "wiki STRING, page_id BIGINT, pivot_title STRING")
+    first_letter = {w: s.first_letter for w, s in sites.items()}
+    frames = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
+                 keep=lambda v: v[1] == "0")
+    if frames:
+        pages_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
+            w, sql_title(v[2], fl), int(v[0]), v[3] == "1")) for w, rows in frames],
+            "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN")
+    frames = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"))
+    if frames:
+        redirects_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
+            w, int(v[0]), int(v[1]), sql_title(v[2], fl), v[3] or None))
+            for w, rows in frames],
+            "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
+    wikidata = None
+    if cfg.alignment in ("wikidata", "both"):
+        wikidata = read.read_wikidata(spark, cfg.wikidata, cfg.pivot, wikis)
+
+    log("parsing pages")
+    ns0, dup_rejects = build.dedupe_pages(pages)
+    articles = ns0.filter("NOT is_redirect")
+    titles = build.page_titles(ns0, pages_sql).checkpoint()
+    log("resolving redirects")
+    redirects, redirect_rejects = build.resolve_redirects(ns0, redirects_sql, titles)
+    redirects, redirect_rejects = redirects.checkpoint(), redirect_rejects.checkpoint()
+    targets = build.link_targets(titles, redirects)
+    aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
+    aligned = aligned.checkpoint()
+    resolved = build.resolve_links(articles, targets, aligned)
+    params = AugmentParams(cfg.strategy, cfg.prob, cfg.seed,
+                           (cfg.start_marker, cfg.end_marker),
+                           NameFilter(cfg.skip_namespaced, cfg.skip_lists,
+                                      cfg.strip_parentheses))
+    dates = {w: d.date for w, d in dumps.items()}
+    full = build.augment(spark, articles, resolved, params, dates)
+
+    page_rejects = pages.filter("reject IS NOT NULL").select(
+        "wiki", "source_file", "page_id", "position", F.lit("parse").alias("stage"),
+        F.col("reject").alias("reason"))
+    rejects = page_rejects.unionByName(dup_rejects).unionByName(redirect_rejects)
+    rejects = rejects.unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"]))
+    for r in sql_rejects:
+        rejects = rejects.unionByName(spark.createDataFrame(r, read.SQL_REJECT_SCHEMA)
+                                      .select("wiki", "source_file",
+                                              F.lit(None).cast("bigint").alias("page_id"),
+                                              "position", F.lit("sql").alias("stage"),
+                                              "reason"))
+
+    meta = {"run_id": run_id, "pivot": cfg.pivot, "strategy": cfg.strategy,
+            "prob": cfg.prob, "seed": cfg.seed, "markers": [cfg.start_marker,
+                                                            cfg.end_marker],
+            "filters": {"skip_namespaced": cfg.skip_namespaced,
+                        "skip_lists": cfg.skip_lists,
+                        "strip_parentheses": cfg.strip_parentheses},
+            "alignment": cfg.alignment, "wikis": wikis, "dump_dates": dates}
+    log("writing rejects")
+    write.replace_wikis(rejects, f"{out}/rejects", "rejects", wikis, meta)
+    log("writing alignment")
+    write.replace_wikis(aligned, f"{out}/alignment", "alignment", wikis, meta)
+    full = full.persist(StorageLevel.MEMORY_AND_DISK)
+    log("augmenting, writing articles")
+    write.replace_wikis(full, f"{out}/articles", "articles", wikis, meta)
+    log("writing augmented")
+    write.replace_wikis(full, f"{out}/augmented", "augmented", wikis, meta)
+    log("writing stats")
+    stats = collect_stats(spark, out, pages, wikis)
+    seconds = time.time() - t0
+    rows = [(w, run_id, started, dates[w], cfg.pivot, *stats.get(w, (0,) * 9), seconds)
+            for w in wikis]
+    write.append(spark.createDataFrame(rows, SCHEMAS["stats"]), f"{out}/stats", "stats",
+                 meta)
+    for df in (pages, full):
+        df.unpersist()
+    hadoopfs.delete(spark, f"{out}/_checkpoints")
+    names = [c.split(" ")[0] for c in SCHEMAS["stats"].split(", ")]
+    return [dict(zip(names, r)) for r in rows]
+
+
+def _union(spark, rdds, schema):
+    """One DataFrame from the per-file SQL row RDDs, materialised once: the later
+    joins then never go back through the Python parser."""
+    if not rdds:
+        return None
+    return spark.createDataFrame(spark.sparkContext.union(rdds), schema).checkpoint()
+
+
+def collect_stats(spark, out: str, pages, wikis: list[str]) -> dict[str, tuple]:
+    """Per-wiki counts, read back from what was just written (small aggregates only)."""
+    where = write.wiki_predicate(wikis)
+    read_side = {r.wiki: r for r in pages.groupBy("wiki").agg(
+        F.count("*").alias("n"), F.sum("bytes_in").alias("b"),
+        F.sum("parse_seconds").alias("s")).collect()}
+    arts = {r.wiki: r for r in spark.read.format("delta").load(f"{out}/articles")
+            .where(where).select("wiki", F.explode_outer("links").alias("l"))
+            .groupBy("wiki").agg(
+                F.count("l").alias("links"),
+                F.count("l.target_page_id").alias("resolved"),
+                F.count("l.pivot_title").alias("aligned")).collect()}
+    counts = {r.wiki: r for r in spark.read.format("delta").load(f"{out}/augmented")
+              .where(where).groupBy("wiki").agg(
+                  F.count("*").alias("articles"),
+                  F.sum(F.size("insertions")).alias("insertions")).collect()}
+    rej = {r.wiki: r["count"] for r in spark.read.format("delta").load(f"{out}/rejects")
+           .where(where).groupBy("wiki").count().collect()}
+    out_rows = {}
+    for w in wikis:
+        p, a, c = read_side.get(w), arts.get(w), counts.get(w)
+        out_rows[w] = (p.n if p else 0, c.articles if c else 0, a.links if a else 0,
+                       a.resolved if a else 0, a.aligned if a else 0,
+                       int(c.insertions or 0) if c else 0, rej.get(w, 0),
+                       int(p.b or 0) if p else 0, float(p.s or 0.0) if p else 0.0)
+    return out_rows
+
+
+def print_summary(rows: list[dict], out: str) -> None:
+    head = ("wiki", "articles", "links", "resolved", "aligned", "insertions", "rejects",
+            "MB in")
+    print("\n" + " ".join(f"{h:>12}" for h in head))
+    for r in rows:
+        links = r["links"] or 1
+        print(" ".join(f"{v:>12}" for v in (
+            r["wiki"], r["articles"], r["links"],
+            f"{r['links_resolved']} {100 * r['links_resolved'] / links:.0f}%",
+            f"{r['links_aligned']} {100 * r['links_aligned'] / links:.0f}%",
+            r["insertions"], r["rejects"], f"{r['bytes_in'] / 1e6:.1f}")))
+    print(f"\ntables written under {out}/ (articles, alignment, augmented, rejects, "
+          f"stats); {rows[0]['seconds']:.0f} s" if rows else "nothing written")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The joins of the corpus build: pages -> titles -> redirects -> alignment -> links.
+
+Each function takes DataFrames and returns DataFrames; nothing is collected to the
+driver except per-wiki counts.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from leia.records import AugmentParams, augment_article
+from leia.tables import INSERTION, SCHEMAS
+
+MAX_REDIRECT_HOPS = 5
+
+
+def first_per(df: DataFrame, keys: list[str], order: list) -> tuple[DataFrame, DataFrame]:
+    """(the first row per key, every other row) by ``order``."""
+    w = Window.partitionBy(*keys).orderBy(*order)
+    ranked = df.withColumn("_rank", F.row_number().over(w))
+    return (ranked.filter("_rank = 1").drop("_rank"),
+            ranked.filter("_rank > 1").drop("_rank"))
+
+
+def dedupe_pages(pages: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Pages (namespace 0, parsed) without duplicate page ids, and rejects for the
+    duplicates: the newest revision wins."""
+    good = pages.filter("reject IS NULL AND ns = 0")
+    kept, dups = first_per(good, ["wiki", "page_id"],
+                           [F.col("revision_id").desc_nulls_last(), "source_file",
+                            "position"])
+    rejects = dups.select("wiki", "source_file", "page_id", "position",
+                          F.lit("parse").alias("stage"),
+                          F.lit("duplicate_page_id: an older copy of a page id seen "
+                                "elsewhere in the dump; the newest revision is kept")
+                          .alias("reason"))
+    return kept, rejects
+
+
+def page_titles(pages: DataFrame, sql_pages: DataFrame | None) -> DataFrame:
+    """(wiki, title, page_id, is_redirect) of every namespace-0 page, from the XML and,
+    when given, the page SQL table (which also knows pages outside an excerpt)."""
+    titles = pages.select("wiki", "title", "page_id", "is_redirect")
+    if sql_pages is not None:
+        titles = titles.unionByName(sql_pages)
+    # One page per title: the XML's own copy first, articles before redirects.
+    kept, _ = first_per(titles, ["wiki", "title"], ["is_redirect", "page_id"])
+    return kept
+
+
+def resolve_redirects(pages: DataFrame, sql_redirects: DataFrame | None,
+                      titles: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(wiki, redirect page_id, article page_id it finally leads to) and rejects for
+    cycles, chains over MAX_REDIRECT_HOPS and interwiki redirects."""
+    edges = pages.filter("is_redirect").select(
+        "wiki", F.col("page_id").alias("src"), F.col("redirect_ns").alias("ns"),
+        F.col("redirect_title").alias("target"), F.lit(None).cast("string").alias("iw"))
+    if sql_redirects is not None:
+        edges = edges.unionByName(sql_redirects)
+    edges, _ = first_per(edges, ["wiki", "src"], [F.col("iw").asc_nulls_first()])
+    interwiki = edges.filter("iw IS NOT NULL AND iw != ''")
+    local = edges.filter("(iw IS NULL OR iw = '') AND ns = 0")
+    t = titles.select("wiki", F.col("title").alias("target"),
+                      F.col("page_id").alias("dst"), F.col("is_redirect").alias("dst_redirect"))
+    step = local.join(t, ["wiki", "target"], "inner").select(
+        "wiki", "src", "dst", "dst_redirect").localCheckpoint()
+    hop = step.select("wiki", F.col("src").alias("dst"), F.col("dst").alias("next"))
+    state = step.withColumn("broken", F.lit(False)).localCheckpoint()
+    for _ in range(MAX_REDIRECT_HOPS - 1):
+        state = (state.join(hop, ["wiki", "dst"], "left")
+                 .select("wiki", "src",
+                         F.when(F.col("dst_redirect") & F.col("next").isNotNull(),
+                                F.col("next")).otherwise(F.col("dst")).alias("dst"),
+                         (F.col("broken") | (F.col("dst_redirect") & F.col("next").isNull()))
+                         .alias("broken"))
+                 .join(t.select("wiki", "dst", "dst_redirect"), ["wiki", "dst"], "left")
+                 .localCheckpoint())  # keeps each hop's plan small
+    resolved = state.filter("NOT dst_redirect").select("wiki", "src", "dst")
+    # A chain that ends at a page outside the dump is a red link, not bad input.
+    looping = state.filter("dst_redirect AND NOT broken").select("wiki", "src")
+    rejects = (looping.select("wiki", F.lit(None).cast("string").alias("source_file"),
+                              F.col("src").alias("page_id"),
+                              F.lit(None).cast("bigint").alias("position"),
+                              F.lit("redirects").alias("stage"),
+                              F.lit(f"redirect_loop: a cycle or a chain over "
+                                    f"{MAX_REDIRECT_HOPS} hops; dropped").alias("reason"))
+               .unionByName(interwiki.select(
+                   "wiki", F.lit(None).cast("string").alias("source_file"),
+                   F.col("src").alias("page_id"), F.lit(None).cast("bigint").alias("position"),
+                   F.lit("redirects").alias("stage"),
+                   F.concat(F.lit("redirect_interwiki: leads to another wiki ("),
+                            F.col("iw"), F.lit("); dropped")).alias("reason"))))
+    return resolved, rejects
+
+
+def link_targets(titles: DataFrame, redirects: DataFrame) -> DataFrame:
+    """(wiki, title, target_page_id, via_redirect): where a link to ``title`` leads."""
+    articles = titles.filter("NOT is_redirect").select(
+        "wiki", "title", F.col("page_id").alias("target_page_id"),
+        F.lit(False).alias("via_redirect"))
+    via = (titles.filter("is_redirect")
+           .join(redirects.withColumnRenamed("src", "page_id"), ["wiki", "page_id"])
+           .select("wiki", "title", F.col("dst").alias("target_page_id"),
+                   F.lit(True).alias("via_redirect")))
+    return articles.unionByName(via)
+
+
+def alignment(titles: DataFrame, redirects: DataFrame, langlinks: DataFrame | None,
+              wikidata: DataFrame | None, pivot: str) -> DataFrame:
+    """The ``alignment`` table: each article's pivot title (langlinks first, then
+    Wikidata), and each redirect's through the article it leads to. Articles are all
+    namespace-0 non-redirect pages known from the XML or the page table."""
+    arts = titles.filter("NOT is_redirect").select("wiki", "page_id", "title")
+    sources = []
+    if langlinks is not None:
+        sources.append(arts.join(langlinks, ["wiki", "page_id"])
+                       .select("wiki", "page_id", "title", "pivot_title",
+                               F.lit("langlinks").alias("how"), F.lit(0).alias("_pref")))
+    if wikidata is not None:
+        sources.append(arts.join(wikidata, ["wiki", "title"])
+                       .select("wiki", "page_id", "title", "pivot_title",
+                               F.lit("wikidata").alias("how"), F.lit(1).alias("_pref")))
+    if not sources:
+        raise ValueError("no alignment source: give langlinks files or --wikidata")
+    aligned = sources[0]
+    for s in sources[1:]:
+        aligned = aligned.unionByName(s)
+    aligned, _ = first_per(aligned, ["wiki", "page_id"], ["_pref", "pivot_title"])
+    aligned = aligned.drop("_pref")
+    via = (titles.filter("is_redirect")
+           .join(redirects.withColumnRenamed("src", "page_id"), ["wiki", "page_id"])
+           .join(aligned.select("wiki", F.col("page_id").alias("dst"), "pivot_title"),
+                 ["wiki", "dst"])
+           .select("wiki", "page_id", "title", "pivot_title",
+                   F.lit("via redirect").alias("how")))
+    return (aligned.unionByName(via)
+            .select("wiki", "page_id", "title", F.lit(pivot).alias("pivot"),
+                    "pivot_title", "how"))
+
+
+def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame
+                  ) -> DataFrame:
+    """(wiki, page_id, resolved): per article, its links' ordinals -> (target page id,
+    pivot title), for the links that lead to an article."""
+    links = articles.select("wiki", "page_id",
+                            F.posexplode("links").alias("ordinal", "link"))
+    links = links.select("wiki", "page_id", "ordinal", F.col("link.target").alias("title"))
+    names = aligned.filter("how != 'via redirect'").select(
+        "wiki", F.col("page_id").alias("target_page_id"), "pivot_title")
+    resolved = (links.join(targets, ["wiki", "title"])
+                .join(names, ["wiki", "target_page_id"], "left"))
+    return resolved.groupBy("wiki", "page_id").agg(
+        F.collect_list(F.struct("ordinal", "target_page_id", "pivot_title"))
+        .alias("resolved"))
+
+
+def augment(spark, articles: DataFrame, resolved: DataFrame, params: AugmentParams,
+            dump_dates: dict[str, str]) -> DataFrame:
+    """Rows with every column of ``articles`` and ``augmented`` (split by the writer)."""
+    joined = articles.join(resolved, ["wiki", "page_id"], "left").select(
+        "wiki", "page_id", "title", "revision_id", "text", "links", "resolved")
+
+    def per_partition(rows):
+        for r in rows:
+            res = {x.ordinal: (x.target_page_id, x.pivot_title) for x in (r.resolved or [])}
+            links = [(l.start, l.end, l.target) for l in r.links]
+            full, insertions, rendered = augment_article(r.wiki, r.page_id, r.text, links,
+                                                         res, params)
+            yield (r.wiki, r.page_id, r.title, r.revision_id, r.text, full,
+                   dump_dates.get(r.wiki), insertions, rendered)
+
+    schema = (SCHEMAS["articles"]
+              + f", insertions ARRAY<STRUCT<{INSERTION}>>, augmented_text STRING")
+    return spark.createDataFrame(joined.rdd.mapPartitions(per_partition), schema)

@@ -1,0 +1,115 @@
+"""The corpus builder's configuration: one typed dataclass, one flag per field."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+
+from leia.augment import STRATEGIES
+from leia.dumps import check_wiki_names
+
+
+@dataclass
+class AugmentConfig:
+    dumps: str = field(default="data/sample/dumps", metadata={
+        "help": "folder or URI (file://, hdfs://, s3a://...) holding the Wikimedia dump "
+                "files, named as Wikimedia names them (default: the bundled sample)"})
+    wikis: str = field(default="all", metadata={
+        "help": "comma-separated database names (jawiki,zh_yuewiki,elwikivoyage...) "
+                "or 'all' for every wiki found in --dumps"})
+    out: str = field(default="out/corpus", metadata={
+        "help": "output root; the Delta tables go to OUT/articles, OUT/alignment, "
+                "OUT/augmented, OUT/rejects, OUT/stats"})
+    date: str | None = field(default=None, metadata={
+        "help": "dump date YYYYMMDD (default: each wiki's newest date in --dumps)"})
+    pivot: str = field(default="en", metadata={
+        "help": "language whose titles are inserted (an interwiki code: en, fr, zh-yue...)"})
+    strategy: str = field(default="right", metadata={
+        "help": "where the name goes: right of the anchor, left of it, or replace it",
+        "choices": STRATEGIES})
+    prob: float = field(default=0.5, metadata={
+        "help": "probability that an aligned link gets its name (decided by a hash of "
+                "seed, wiki, page id and link ordinal: reproducible)"})
+    seed: int = field(default=42, metadata={"help": "seed of that hash"})
+    start_marker: str = field(default="<translate>", metadata={
+        "help": "marker before an inserted name"})
+    end_marker: str = field(default="</translate>", metadata={
+        "help": "marker after an inserted name"})
+    skip_namespaced: bool = field(default=True, metadata={
+        "help": "skip pivot titles with a namespace prefix (Category:, File:, ...), as "
+                "the paper does"})
+    skip_lists: bool = field(default=True, metadata={
+        "help": "skip pivot titles starting with 'List of', as the paper does"})
+    strip_parentheses: bool = field(default=True, metadata={
+        "help": "drop parenthesised parts of pivot titles ('Mercury (planet)' -> "
+                "'Mercury'), as the paper does"})
+    alignment: str = field(default="langlinks", metadata={
+        "help": "where pivot titles come from: the langlinks SQL tables, the Wikidata "
+                "JSON sitelinks (--wikidata), or both (langlinks first)",
+        "choices": ("langlinks", "wikidata", "both")})
+    wikidata: str | None = field(default=None, metadata={
+        "help": "Wikidata JSON dump or entity files (path or glob) for --alignment "
+                "wikidata/both"})
+    master: str | None = field(default=None, metadata={
+        "help": "Spark master URL (default: what spark-submit says, else local[*])"})
+    split_mb: float = field(default=64, metadata={
+        "help": "largest piece of a compressed dump file one task reads, in MB; a "
+                "large file is read by many tasks in parallel"})
+    shuffle_partitions: int | None = field(default=None, metadata={
+        "help": "spark.sql.shuffle.partitions (default: Spark's, or 4x cores locally)"})
+
+    def wiki_list(self) -> list[str] | None:
+        if self.wikis.strip() == "all":
+            return None
+        names = [w.strip() for w in self.wikis.split(",") if w.strip()]
+        if not names:
+            raise ValueError("--wikis is empty: give database names such as "
+                             "jawiki,zhwiki, or 'all'")
+        check_wiki_names(names)
+        return names
+
+    def validate(self) -> None:
+        if not 0.0 <= self.prob <= 1.0:
+            raise ValueError(f"--prob {self.prob}: give a probability between 0 and 1")
+        if self.date is not None and not (len(self.date) == 8 and self.date.isdigit()):
+            raise ValueError(f"--date {self.date!r}: use the dump's YYYYMMDD form")
+        if self.alignment != "langlinks" and not self.wikidata:
+            raise ValueError(f"--alignment {self.alignment} needs --wikidata PATH "
+                             "(a Wikidata JSON dump or entity files)")
+        if not self.start_marker or not self.end_marker:
+            raise ValueError("--start-marker and --end-marker must not be empty")
+        if not self.pivot or "wiki" in self.pivot:
+            raise ValueError(f"--pivot {self.pivot!r}: give a language code such as "
+                             "en or fr, not a database name")
+        self.wiki_list()
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=False)
+
+
+def parse_args(argv: list[str] | None = None) -> AugmentConfig:
+    p = argparse.ArgumentParser(
+        prog="spark-submit spark_jobs/augment.py",
+        description="Build LEIA-augmented Delta tables from Wikimedia dumps: parse "
+                    "every article, resolve its links through redirects, align them "
+                    "to the pivot language and insert the pivot titles between "
+                    "markers. Runs on the bundled sample with no arguments.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in fields(AugmentConfig):
+        flag = "--" + f.name.replace("_", "-")
+        meta = dict(f.metadata)
+        if f.type in ("bool", bool):
+            p.add_argument(flag, dest=f.name, default=f.default,
+                           action=argparse.BooleanOptionalAction, help=meta["help"])
+            continue
+        kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
+        p.add_argument(flag, dest=f.name, default=f.default, type=kind,
+                       help=meta["help"], choices=meta.get("choices"))
+    cfg = AugmentConfig(**vars(p.parse_args(argv)))
+    try:
+        cfg.validate()
+    except ValueError as e:
+        p.error(str(e))
+    return cfg

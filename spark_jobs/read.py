@@ -1,0 +1,141 @@
+"""Dump files -> DataFrames: pages (parsed), SQL tables, Wikidata sitelinks.
+
+The one place that wraps the ``leia`` parsers for Spark. Pages-articles XML is read with
+Hadoop's own text input split on ``</page>``: Hadoop's bzip2 codec cuts a .bz2 file at
+compressed-block boundaries, so one large file is read by many tasks (``--split-mb``),
+every page exactly once (tests check that against a sequential read).
+"""
+
+from __future__ import annotations
+
+from leia.dumps import WikiDump, bz2_complete
+from leia.languages import language_of
+from leia.records import PAGE_FIELDS, WikiContext, parse_record
+from leia.siteinfo import SiteInfo, parse_siteinfo
+from leia.sqldump import SqlDumpError, Table, parse_create_table, parse_insert
+from leia.wikidata import entities_in, sitelink_pairs
+
+from . import hadoopfs
+
+PAGES_SCHEMA = (
+    "wiki STRING, source_file STRING, position BIGINT, page_id BIGINT, ns INT, "
+    "title STRING, is_redirect BOOLEAN, redirect_ns INT, redirect_title STRING, "
+    "revision_id BIGINT, text STRING, links ARRAY<STRUCT<start: INT, end: INT, "
+    "target: STRING>>, bytes_in BIGINT, parse_seconds DOUBLE, reject STRING")
+
+
+SQL_REJECT_SCHEMA = "wiki STRING, source_file STRING, position BIGINT, reason STRING"
+INPUT_FORMAT = "org.apache.hadoop.mapreduce.lib.input.TextInputFormat"
+WRITABLES = ("org.apache.hadoop.io.LongWritable", "org.apache.hadoop.io.Text")
+
+
+def _text_records(spark, path: str, delimiter: str | None, split_mb: float):
+    conf = {"mapreduce.input.fileinputformat.split.maxsize": str(int(split_mb * (1 << 20)))}
+    if delimiter:
+        conf["textinputformat.record.delimiter"] = delimiter
+    return spark.sparkContext.newAPIHadoopFile(path, INPUT_FORMAT, *WRITABLES, conf=conf)
+
+
+def check_bz2(spark, path: str, size: int) -> str | None:
+    """Why a .bz2 file cannot be read whole, or None. Done on the driver from the
+    file's first and last bytes, so a truncated download is rejected up front instead
+    of failing the Spark job halfway."""
+    if not path.endswith(".bz2"):
+        return None
+    if size == 0:
+        return "empty file"
+    head = hadoopfs.read_range(spark, path, 0, 4)
+    tail = hadoopfs.read_range(spark, path, max(0, size - 11), 11)
+    if not bz2_complete(head, tail):
+        return ("truncated or corrupt bz2 (no end-of-stream marker at the end); "
+                "download the file again")
+    return None
+
+
+def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
+    head = hadoopfs.read_head_text(spark, dump.xml[0], "</siteinfo>")
+    try:
+        return parse_siteinfo(head)
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f"{dump.xml[0]}: cannot read <siteinfo> ({e}); is it a "
+                         "pages-articles XML dump?") from e
+
+
+def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
+               split_mb: int):
+    """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA)."""
+    sc = spark.sparkContext
+    rdds = []
+    for wiki, dump in dumps.items():
+        ctx = WikiContext(wiki, language_of(wiki), sites[wiki])
+        for path in dump.xml:
+            name = path.rsplit("/", 1)[-1]
+
+            def parse_partition(records, ctx=ctx, name=name):
+                for position, record in records:
+                    if "<page" in record:
+                        yield from parse_record(record, position, ctx, name)
+
+            rdds.append(_text_records(spark, path, "</page>", split_mb)
+                        .mapPartitions(parse_partition))
+    rdd = sc.union(rdds) if rdds else sc.emptyRDD()
+    return spark.createDataFrame(rdd, PAGES_SCHEMA)
+
+
+def read_sql_header(spark, path: str) -> Table:
+    head = hadoopfs.read_head_text(spark, path, "\n) ENGINE")
+    try:
+        return parse_create_table(head)
+    except SqlDumpError as e:
+        raise ValueError(f"{path}: {e}") from e
+
+
+def read_sql(spark, wiki: str, path: str, columns: tuple[str, ...], split_mb: int,
+             keep=None):
+    """Rows of one mysqldump file as tuples of ``columns`` (mapped by name from its
+    CREATE TABLE), plus an RDD of reject rows for lines that could not be parsed."""
+    table = read_sql_header(spark, path)
+    idx = table.index(columns, path)
+    width = len(table.columns)
+    name = path.rsplit("/", 1)[-1]
+
+    def parse_partition(lines):
+        for position, line in lines:
+            if not line.startswith("INSERT INTO"):
+                continue
+            rows, err = parse_insert(line, width)
+            for row in rows:
+                values = tuple(row[i] for i in idx)
+                if keep is None or keep(values):
+                    yield ("row", values)
+            if err:
+                yield ("reject", (wiki, name, position,
+                                  f"bad SQL line ({len(rows)} rows kept before it): {err}"))
+
+    parsed = _text_records(spark, path, None, split_mb).mapPartitions(parse_partition)
+    parsed = parsed.cache()
+    rows = parsed.filter(lambda kv: kv[0] == "row").map(lambda kv: kv[1])
+    rejects = parsed.filter(lambda kv: kv[0] == "reject").map(lambda kv: kv[1])
+    return rows, rejects
+
+
+def read_wikidata(spark, path: str, pivot: str, wikis: list[str]):
+    """(wiki, title, pivot_title) from Wikidata JSON sitelinks, for the wikis asked."""
+    pivot_site = pivot.replace("-", "_") + "wiki"
+    wanted = set(wikis)
+    sc = spark.sparkContext
+
+    def pairs(docs):
+        for _, text in docs:
+            for entity in entities_in(text):
+                for site, title, pivot_title in sitelink_pairs(entity, pivot_site):
+                    if site in wanted:
+                        yield (site, title, pivot_title)
+
+    # Dumps hold one entity per line; EntityData files are one (pretty-printed) document.
+    if path.endswith((".json.bz2", ".json.gz")) and "-all" in path:
+        lines = sc.textFile(path).map(lambda s: (None, s))
+    else:
+        lines = sc.wholeTextFiles(path)
+    return spark.createDataFrame(lines.mapPartitions(pairs),
+                                 "wiki STRING, title STRING, pivot_title STRING")

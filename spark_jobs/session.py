@@ -1,0 +1,37 @@
+"""The one place a SparkSession is built (jobs and tests share it)."""
+
+from __future__ import annotations
+
+import os
+
+
+def build_spark(app_name: str, master: str | None = None,
+                conf: dict[str, str] | None = None):
+    """A SparkSession with Delta Lake. ``master`` None: whatever spark-submit set, or
+    ``local[*]``. The Delta jars come from Maven Central on first use (then cached)."""
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    builder = (SparkSession.builder.appName(app_name)
+               .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+               .config("spark.sql.catalog.spark_catalog",
+                       "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+               # Python workers are reused across tasks, so the parser is imported once.
+               .config("spark.python.worker.reuse", "true"))
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[*]"  # not under spark-submit, which sets its own master
+    if master:
+        builder = builder.master(master)
+    for k, v in (conf or {}).items():
+        builder = builder.config(k, v)
+    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    if spark.sparkContext.master.startswith("local"):
+        # Delta replays its log with 50 tasks and Spark shuffles into 200 partitions by
+        # default: right for a cluster, pure overhead on one machine.
+        defaults = {"spark.databricks.delta.snapshotPartitions": "2",
+                    "spark.sql.shuffle.partitions":
+                        str(2 * spark.sparkContext.defaultParallelism)}
+        for k, v in defaults.items():
+            if k not in (conf or {}) and not spark.sparkContext.getConf().contains(k):
+                spark.conf.set(k, v)
+    return spark
