@@ -22,7 +22,7 @@ _PARENS = re.compile(r"\s*\([^()]*\)")
 class NameFilter:
     """The paper's clean-up of pivot titles; each rule can be turned off."""
 
-    skip_namespaces: bool = True
+    skip_namespaced: bool = True
     skip_lists: bool = True
     strip_parentheses: bool = True
     prefixes: tuple[str, ...] = PAPER_SKIP_PREFIXES
@@ -31,7 +31,7 @@ class NameFilter:
         """The name to insert for a pivot title, or None when the link is skipped."""
         if not title:
             return None
-        if self.skip_namespaces and ":" in title:
+        if self.skip_namespaced and ":" in title:
             head = title.split(":", 1)[0].strip()
             if head in self.prefixes:
                 return None

@@ -234,8 +234,8 @@ class _Renderer:
             if name in ("hr", "table"):
                 self.emit("\n")
             return False
-        if name in LINE_BREAK_TAGS and (frame["markup"] or name in ("br", "p")):
-            self.emit("\n")
+        if name in LINE_BREAK_TAGS and not frame["markup"]:
+            self.emit("\n")  # HTML blocks; wiki list markers already follow a newline
         return True
 
     def on_tag_attr(self, tok) -> None:

@@ -6,14 +6,18 @@ import argparse
 import dataclasses
 import json
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from leia.augment import STRATEGIES
 from leia.dumps import check_wiki_names
 
 
+SAMPLE_DUMPS = str(Path(__file__).resolve().parents[1] / "data" / "sample" / "dumps")
+
+
 @dataclass
 class AugmentConfig:
-    dumps: str = field(default="data/sample/dumps", metadata={
+    dumps: str = field(default=SAMPLE_DUMPS, metadata={
         "help": "folder or URI (file://, hdfs://, s3a://...) holding the Wikimedia dump "
                 "files, named as Wikimedia names them (default: the bundled sample)"})
     wikis: str = field(default="all", metadata={

@@ -1,0 +1,61 @@
+"""Shared fixtures: one SparkSession for the whole run, the real excerpts, the sample."""
+
+from __future__ import annotations
+
+import bz2
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample" / "dumps"
+# The shared real-data folder when the checkout has one beside it; the bundled sample
+# (copied from it) otherwise.
+REALDATA = Path(os.environ.get("LEIA_REALDATA", REPO.parent / "shared" / "realdata"))
+
+
+def sample_xml(wiki: str) -> Path:
+    return next(SAMPLE.glob(f"{wiki}-*-pages-articles.xml.bz2"))
+
+
+def read_xml(wiki: str) -> str:
+    return bz2.open(sample_xml(wiki), "rt", encoding="utf-8").read()
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    from spark_jobs.session import build_spark
+
+    s = build_spark("leia-tests", "local[2]", {
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.databricks.delta.snapshotPartitions": "1",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse")),
+    })
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+def copy_sample(dest: Path, wikis: list[str]) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for w in wikis:
+        for f in SAMPLE.glob(f"{w}-*"):
+            shutil.copy(f, dest / f.name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def sample_run(spark, tmp_path_factory):
+    """The job run once on the whole bundled sample (the README's main command)."""
+    from spark_jobs.augment import run
+    from spark_jobs.config import parse_args
+
+    out = tmp_path_factory.mktemp("sample") / "corpus"
+    cfg = parse_args(["--out", str(out), "--split-mb", "0.25"])
+    summary = run(spark, cfg)
+    return out, summary
