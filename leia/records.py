@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .augment import NameFilter, plan, render
+from .augment import NameFilter, plan
 from .pages import BadPage, Page, parse_page, split_record
 from .siteinfo import SiteInfo
 from .titles import normalise_target
@@ -88,19 +88,16 @@ class AugmentParams:
     name_filter: NameFilter = NameFilter()
 
 
-def augment_article(wiki: str, page_id: int, text: str,
-                    links: list[tuple[int, int, str]],
+def augment_article(wiki: str, page_id: int, links: list[tuple[int, int, str]],
                     resolved: dict[int, tuple[int | None, str | None]],
-                    params: AugmentParams) -> tuple[list[tuple], list[tuple], str]:
-    """The ``articles.links`` array, the ``augmented.insertions`` array and the rendered
-    text of one article. ``resolved`` maps a link's ordinal to (target page id, pivot
-    title); links missing from it lead nowhere known."""
+                    params: AugmentParams) -> tuple[list[tuple], list[tuple]]:
+    """The ``articles.links`` array and the ``augmented.insertions`` array of one
+    article. ``resolved`` maps a link's ordinal to (target page id, pivot title); links
+    missing from it lead nowhere known. ``render`` turns the insertions into text."""
     full, spans = [], []
     for i, (start, end, target) in enumerate(links):
         target_id, pivot_title = resolved.get(i, (None, None))
         full.append((start, end, target, target_id, pivot_title))
         spans.append((start, end, params.name_filter.apply(pivot_title)))
     ins = plan(wiki, page_id, spans, params.strategy, params.prob, params.seed)
-    return (full,
-            [(x.offset, x.name, x.anchor_start, x.anchor_end) for x in ins],
-            render(text, ins, params.strategy, params.markers))
+    return full, [(x.offset, x.name, x.anchor_start, x.anchor_end) for x in ins]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from .languages import split_dbname
+
 
 def entities_in(text: str) -> list[dict]:
     """The entities in one line of a dump, or in one whole EntityData document."""
@@ -20,17 +22,24 @@ def entities_in(text: str) -> list[dict]:
     return [doc]
 
 
-def sitelink_pairs(entity: dict, pivot_site: str) -> list[tuple[str, str, str]]:
-    """(wiki, title there, title on the pivot wiki) for every sitelink of the entity."""
+def pivot_site(wiki: str, pivot: str) -> str:
+    """The pivot wiki of the same project: (jawiki, en) -> enwiki, (elwikivoyage, fr)
+    -> frwikivoyage."""
+    lang, family = split_dbname(wiki)
+    return pivot.replace("-", "_") + family
+
+
+def sitelink_pairs(entity: dict, sites: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(wiki, title there, title on its pivot wiki) for each wiki of ``sites`` (wiki ->
+    its pivot site) that the entity links to, along with that wiki's pivot site."""
     links = entity.get("sitelinks") or {}
-    pivot = links.get(pivot_site)
-    if not pivot:
-        return []
-    pivot_title = pivot["title"] if isinstance(pivot, dict) else pivot
     out = []
-    for site, link in links.items():
-        if site == pivot_site:
-            continue
-        title = link["title"] if isinstance(link, dict) else link
-        out.append((site, title, pivot_title))
+    for wiki, pivot in sites.items():
+        here, there = links.get(wiki), links.get(pivot)
+        if here and there:
+            out.append((wiki, _title(here), _title(there)))
     return out
+
+
+def _title(link) -> str:
+    return link["title"] if isinstance(link, dict) else link

@@ -157,6 +157,9 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
         wikidata = read.read_wikidata(spark, cfg.wikidata, cfg.pivot, wikis)
 
     log("parsing pages")
+    # Materialise the parse once, before any join: concurrent jobs (broadcasts) would
+    # otherwise each parse the same partitions while the cache is still empty.
+    log(f"parsed {pages.count()} pages; deduplicating")
     ns0, dup_rejects = build.dedupe_pages(pages)
     articles = ns0.filter("NOT is_redirect")
     titles = build.page_titles(ns0, pages_sql).checkpoint()
@@ -203,7 +206,9 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log("writing augmented")
     write.replace_wikis(full, f"{out}/augmented", "augmented", wikis, meta)
     log("writing stats")
-    stats = collect_stats(spark, out, pages, wikis)
+    stats = collect_stats(pages, full,
+                          spark.read.format("delta").load(f"{out}/rejects")
+                          .where(write.wiki_predicate(wikis)), wikis)
     seconds = time.time() - t0
     rows = [(w, run_id, started, dates[w], cfg.pivot, *stats.get(w, (0,) * 9), seconds)
             for w in wikis]
@@ -221,34 +226,34 @@ def _union(spark, rdds, schema):
     joins then never go back through the Python parser."""
     if not rdds:
         return None
-    return spark.createDataFrame(spark.sparkContext.union(rdds), schema).checkpoint()
+    return spark.createDataFrame(spark.sparkContext.union(rdds), schema,
+                                 verifySchema=False).checkpoint()
 
 
-def collect_stats(spark, out: str, pages, wikis: list[str]) -> dict[str, tuple]:
-    """Per-wiki counts, read back from what was just written (small aggregates only)."""
-    where = write.wiki_predicate(wikis)
+def collect_stats(pages, full, rejects, wikis: list[str]) -> dict[str, tuple]:
+    """Per-wiki counts (small aggregates only) of what was just written, from the
+    persisted frames the writes came from."""
     read_side = {r.wiki: r for r in pages.groupBy("wiki").agg(
         F.count("*").alias("n"), F.sum("bytes_in").alias("b"),
         F.sum("parse_seconds").alias("s")).collect()}
-    arts = {r.wiki: r for r in spark.read.format("delta").load(f"{out}/articles")
-            .where(where).select("wiki", F.explode_outer("links").alias("l"))
-            .groupBy("wiki").agg(
-                F.count("l").alias("links"),
-                F.count("l.target_page_id").alias("resolved"),
-                F.count("l.pivot_title").alias("aligned")).collect()}
-    counts = {r.wiki: r for r in spark.read.format("delta").load(f"{out}/augmented")
-              .where(where).groupBy("wiki").agg(
-                  F.count("*").alias("articles"),
-                  F.sum(F.size("insertions")).alias("insertions")).collect()}
-    rej = {r.wiki: r["count"] for r in spark.read.format("delta").load(f"{out}/rejects")
-           .where(where).groupBy("wiki").count().collect()}
+    links = F.col("links")
+    counts = {r.wiki: r for r in full.groupBy("wiki").agg(
+        F.count("*").alias("articles"),
+        F.sum(F.size(links)).alias("links"),
+        F.sum(F.size(F.filter(links, lambda l: l.target_page_id.isNotNull())))
+        .alias("resolved"),
+        F.sum(F.size(F.filter(links, lambda l: l.pivot_title.isNotNull())))
+        .alias("aligned"),
+        F.sum(F.size("insertions")).alias("insertions")).collect()}
+    rej = {r.wiki: r["count"] for r in rejects.groupBy("wiki").count().collect()}
     out_rows = {}
     for w in wikis:
-        p, a, c = read_side.get(w), arts.get(w), counts.get(w)
-        out_rows[w] = (p.n if p else 0, c.articles if c else 0, a.links if a else 0,
-                       a.resolved if a else 0, a.aligned if a else 0,
-                       int(c.insertions or 0) if c else 0, rej.get(w, 0),
-                       int(p.b or 0) if p else 0, float(p.s or 0.0) if p else 0.0)
+        p, c = read_side.get(w), counts.get(w)
+        out_rows[w] = (p.n if p else 0, c.articles if c else 0,
+                       *((int(c.links or 0), int(c.resolved or 0), int(c.aligned or 0),
+                          int(c.insertions or 0)) if c else (0, 0, 0, 0)),
+                       rej.get(w, 0), int(p.b or 0) if p else 0,
+                       float(p.s or 0.0) if p else 0.0)
     return out_rows
 
 

@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from leia.records import AugmentParams, augment_article
-from leia.tables import INSERTION, SCHEMAS
+from leia.tables import INSERTION, LINK
 
 MAX_REDIRECT_HOPS = 5
 
@@ -25,16 +25,22 @@ def first_per(df: DataFrame, keys: list[str], order: list) -> tuple[DataFrame, D
 
 def dedupe_pages(pages: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Pages (namespace 0, parsed) without duplicate page ids, and rejects for the
-    duplicates: the newest revision wins."""
+    duplicates: the newest revision wins. Ranked on narrow rows, so article text is
+    never shuffled for it; duplicates are rare, so the losers are broadcast."""
     good = pages.filter("reject IS NULL AND ns = 0")
-    kept, dups = first_per(good, ["wiki", "page_id"],
-                           [F.col("revision_id").desc_nulls_last(), "source_file",
-                            "position"])
-    rejects = dups.select("wiki", "source_file", "page_id", "position",
-                          F.lit("parse").alias("stage"),
-                          F.lit("duplicate_page_id: an older copy of a page id seen "
-                                "elsewhere in the dump; the newest revision is kept")
-                          .alias("reason"))
+    narrow = good.select("wiki", "page_id", "revision_id", "source_file", "position")
+    dup_keys = narrow.groupBy("wiki", "page_id").count().filter("count > 1").drop("count")
+    _, losers = first_per(narrow.join(dup_keys, ["wiki", "page_id"]), ["wiki", "page_id"],
+                          [F.col("revision_id").desc_nulls_last(), "source_file",
+                           "position"])
+    losers = losers.select("wiki", "page_id", "source_file", "position").localCheckpoint()
+    kept = good.join(F.broadcast(losers), ["wiki", "page_id", "source_file", "position"],
+                     "left_anti")
+    rejects = losers.select("wiki", "source_file", "page_id", "position",
+                            F.lit("parse").alias("stage"),
+                            F.lit("duplicate_page_id: an older copy of a page id seen "
+                                  "elsewhere in the dump; the newest revision is kept")
+                            .alias("reason"))
     return kept, rejects
 
 
@@ -68,6 +74,8 @@ def resolve_redirects(pages: DataFrame, sql_redirects: DataFrame | None,
     hop = step.select("wiki", F.col("src").alias("dst"), F.col("dst").alias("next"))
     state = step.withColumn("broken", F.lit(False)).localCheckpoint()
     for _ in range(MAX_REDIRECT_HOPS - 1):
+        if state.filter("dst_redirect AND NOT broken").isEmpty():
+            break  # every chain has ended: most wikis need one hop or two
         state = (state.join(hop, ["wiki", "dst"], "left")
                  .select("wiki", "src",
                          F.when(F.col("dst_redirect") & F.col("next").isNotNull(),
@@ -157,19 +165,44 @@ def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame
 
 def augment(spark, articles: DataFrame, resolved: DataFrame, params: AugmentParams,
             dump_dates: dict[str, str]) -> DataFrame:
-    """Rows with every column of ``articles`` and ``augmented`` (split by the writer)."""
-    joined = articles.join(resolved, ["wiki", "page_id"], "left").select(
-        "wiki", "page_id", "title", "revision_id", "text", "links", "resolved")
+    """Rows with every column of ``articles`` and ``augmented`` (split by the writer).
+
+    Python decides the insertions from the links alone; the article text never goes
+    back through Python: the JVM joins it on and renders ``augmented_text`` from the
+    offsets (the same rendering as ``leia.augment.render``, which tests compare)."""
+    slim = articles.select("wiki", "page_id", "links").join(resolved, ["wiki", "page_id"],
+                                                            "left")
 
     def per_partition(rows):
         for r in rows:
             res = {x.ordinal: (x.target_page_id, x.pivot_title) for x in (r.resolved or [])}
             links = [(l.start, l.end, l.target) for l in r.links]
-            full, insertions, rendered = augment_article(r.wiki, r.page_id, r.text, links,
-                                                         res, params)
-            yield (r.wiki, r.page_id, r.title, r.revision_id, r.text, full,
-                   dump_dates.get(r.wiki), insertions, rendered)
+            full, insertions = augment_article(r.wiki, r.page_id, links, res, params)
+            yield (r.wiki, r.page_id, full, insertions)
 
-    schema = (SCHEMAS["articles"]
-              + f", insertions ARRAY<STRUCT<{INSERTION}>>, augmented_text STRING")
-    return spark.createDataFrame(joined.rdd.mapPartitions(per_partition), schema)
+    schema = (f"wiki STRING, page_id BIGINT, links ARRAY<STRUCT<{LINK}>>, "
+              f"insertions ARRAY<STRUCT<{INSERTION}>>")
+    planned = spark.createDataFrame(slim.rdd.mapPartitions(per_partition), schema,
+                                    verifySchema=False)
+    dates = F.create_map(*[F.lit(x) for kv in sorted(dump_dates.items()) for x in kv]) \
+        if dump_dates else F.create_map()
+    full = (articles.select("wiki", "page_id", "title", "revision_id", "text")
+            .join(planned, ["wiki", "page_id"])
+            .withColumn("dump_date", dates[F.col("wiki")]))
+    return full.withColumn("augmented_text", render_column(
+        F.col("text"), F.col("insertions"), params.strategy, params.markers))
+
+
+def render_column(text, insertions, strategy: str, markers: tuple[str, str]):
+    """``leia.augment.render`` as a Spark column: splice each name in at its offset
+    (character offsets, as Spark's substring counts them too)."""
+    def step(state, ins):
+        piece = text.substr(state["pos"] + 1, ins["offset"] - state["pos"])
+        resume = ins["anchor_end"] if strategy == "replace" else ins["offset"]
+        return F.struct(resume.alias("pos"),
+                        F.concat(state["acc"], piece, F.lit(markers[0]),
+                                 ins["pivot_title"], F.lit(markers[1])).alias("acc"))
+
+    start = F.struct(F.lit(0).alias("pos"), F.lit("").alias("acc"))
+    return F.aggregate(insertions, start, step,
+                       lambda s: F.concat(s["acc"], text.substr(s["pos"] + 1, F.length(text))))

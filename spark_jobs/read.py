@@ -13,7 +13,7 @@ from leia.languages import language_of
 from leia.records import PAGE_FIELDS, WikiContext, parse_record
 from leia.siteinfo import SiteInfo, parse_siteinfo
 from leia.sqldump import SqlDumpError, Table, parse_create_table, parse_insert
-from leia.wikidata import entities_in, sitelink_pairs
+from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
 from . import hadoopfs
 
@@ -79,7 +79,9 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
             rdds.append(_text_records(spark, path, "</page>", split_mb)
                         .mapPartitions(parse_partition))
     rdd = sc.union(rdds) if rdds else sc.emptyRDD()
-    return spark.createDataFrame(rdd, PAGES_SCHEMA)
+    # Rows come from our own parser in this exact shape: Spark's per-row schema
+    # check would cost more than the XML parse.
+    return spark.createDataFrame(rdd, PAGES_SCHEMA, verifySchema=False)
 
 
 def read_sql_header(spark, path: str) -> Table:
@@ -121,19 +123,17 @@ def read_sql(spark, wiki: str, path: str, columns: tuple[str, ...], split_mb: in
 
 def read_wikidata(spark, path: str, pivot: str, wikis: list[str]):
     """(wiki, title, pivot_title) from Wikidata JSON sitelinks, for the wikis asked."""
-    pivot_site = pivot.replace("-", "_") + "wiki"
-    wanted = set(wikis)
+    sites = {w: pivot_site(w, pivot) for w in wikis}
     sc = spark.sparkContext
 
     def pairs(docs):
         for _, text in docs:
             for entity in entities_in(text):
-                for site, title, pivot_title in sitelink_pairs(entity, pivot_site):
-                    if site in wanted:
-                        yield (site, title, pivot_title)
+                yield from sitelink_pairs(entity, sites)
 
-    # Dumps hold one entity per line; EntityData files are one (pretty-printed) document.
-    if path.endswith((".json.bz2", ".json.gz")) and "-all" in path:
+    # Dumps (``wikidata-*-all.json.bz2``, ``*.jsonl``) hold one entity per line and are
+    # split across tasks; EntityData files are one pretty-printed document each.
+    if "-all.json" in path or path.endswith((".jsonl", ".jsonl.gz", ".jsonl.bz2")):
         lines = sc.textFile(path).map(lambda s: (None, s))
     else:
         lines = sc.wholeTextFiles(path)

@@ -10,7 +10,7 @@ from leia.dumps import bz2_complete, plan_dumps
 from leia.languages import split_dbname
 from leia.pages import BadPage, Page, parse_page, split_record
 from leia.siteinfo import parse_siteinfo
-from leia.wikidata import entities_in, sitelink_pairs
+from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
 from conftest import SAMPLE, read_xml
 
@@ -80,8 +80,10 @@ def test_malformed_pages_become_bad_pages():
 
 def test_wikidata_sitelinks_from_real_entities():
     q42 = entities_in((DATA / "wikidata-json/Q42-Douglas_Adams.qwikidata.json").read_text())
-    pairs = dict(((w, t), en) for w, t, en in sitelink_pairs(q42[0], "enwiki"))
-    assert pairs[("jawiki", "ダグラス・アダムズ")] == "Douglas Adams"
+    pairs = sitelink_pairs(q42[0], {"jawiki": pivot_site("jawiki", "en"),
+                                    "zh_yuewiki": pivot_site("zh_yuewiki", "fr")})
+    assert ("jawiki", "ダグラス・アダムズ", "Douglas Adams") in pairs
+    assert pivot_site("elwikivoyage", "en") == "enwikivoyage"
     redirected = entities_in((DATA / "wikidata-json/Q16231742.dahlia-wikidata.json")
                              .read_text())
     assert redirected[0]["id"] == "Q3571994"

@@ -119,10 +119,11 @@ def english_facts(realdata: Path) -> dict[str, dict[str, tuple[str, str]]]:
         facts.setdefault(lang, {})[first.title] = ("Berlin", "dbpedia Berlin minidump")
     for f in sorted(glob.glob(str(realdata / "wikidata-json/*.json"))):
         for entity in entities_in(Path(f).read_text()):
-            for site, title, en in sitelink_pairs(entity, "enwiki"):
-                if site.endswith("wiki") and "_" not in site[:-4]:
-                    facts.setdefault(site[:-4], {}).setdefault(
-                        title, (en, f"Wikidata {entity.get('id')} sitelinks"))
+            sites = {s: "enwiki" for s in entity.get("sitelinks", {})
+                     if s.endswith("wiki") and "_" not in s[:-4]}
+            for site, title, en in sitelink_pairs(entity, sites):
+                facts.setdefault(site[:-4], {}).setdefault(
+                    title, (en, f"Wikidata {entity.get('id')} sitelinks"))
     import pycountry
     for lang in {w[:2] for w in SOURCES} | {"el"}:
         for loc in GETTEXT_LANGS.get(lang, [lang]):

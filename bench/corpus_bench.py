@@ -1,0 +1,193 @@
+"""Corpus build benchmark: our job against the authors' pipeline, side by side.
+
+    python bench/corpus_bench.py                  # 50 MB side by side + 200 MB scaling
+    python bench/corpus_bench.py --mb 20 --scale-mb 0   # quick
+
+Every run is pinned to its cores with taskset.
+
+1. Side by side, one core each, on the same generated dump (real Greek Wikivoyage pages,
+   see generate_dump.py): our job end to end (dump -> Delta, `local[1]`) against
+   WikiExtractor 3.1.0 `--links --no-templates` (1 process) plus the link
+   post-processing that turns its output into text and link spans (BeautifulSoup, as
+   the authors did). Throughput is MB of XML read per second per core, and articles/s.
+2. Scaling: our job on one large file with `local[1]` and `local[2]`: the speed-up
+   shows that one file is read by several tasks. Spark's default memory settings.
+
+Results go to bench/results/corpus.json and are printed as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.generate_dump import DATE, WIKI  # noqa: E402
+
+
+# Real dumps are GBs and the default 64 MB split gives them many tasks; these files are
+# 8-32 MB of bz2, so a smaller split gives them several tasks too.
+SPLIT_MB = 4
+
+
+def parse_only(xml: Path) -> dict:
+    """The library's per-page work alone (XML record -> text + links), one process."""
+    import bz2
+    from leia.records import WikiContext, parse_record
+    from leia.siteinfo import parse_siteinfo
+    t0 = time.perf_counter()
+    raw = bz2.open(xml, "rt", encoding="utf-8").read()
+    ctx = WikiContext(WIKI, "el", parse_siteinfo(raw[:50_000]))
+    articles = links = 0
+    for rec in raw.split("</page>"):
+        if "<page" in rec:
+            for row in parse_record(rec, 0, ctx, xml.name):
+                if row[10] is not None:
+                    articles += 1
+                    links += len(row[11])
+    return {"seconds": time.perf_counter() - t0, "articles": articles, "links": links}
+
+
+def generate(mb: float, folder: Path) -> Path:
+    xml = folder / f"{WIKI}-{DATE}-pages-articles.xml.bz2"
+    if not xml.exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "generate_dump.py"),
+                        "--mb", str(mb), "--out", str(folder)], check=True)
+    return xml
+
+
+def pinned(cores: int) -> list[str]:
+    """Run on exactly ``cores`` CPUs: Spark's JVM threads (bz2 decompression, the
+    feeder of each Python worker) otherwise use spare cores beside local[1]'s task."""
+    if shutil.which("taskset"):
+        return ["taskset", "-c", ",".join(str(c) for c in range(cores))]
+    return []
+
+
+def run_ours(dumps: Path, cores: int, work: Path) -> dict:
+    out = work / f"corpus-{cores}"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    done = subprocess.run([*pinned(cores), sys.executable, str(ROOT / "spark_jobs" / "augment.py"),
+                           "--dumps", str(dumps), "--out", str(out),
+                           "--master", f"local[{cores}]", "--split-mb", str(SPLIT_MB)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    from deltalake import DeltaTable
+    stats = DeltaTable(str(out / "stats")).to_pyarrow_table().to_pylist()[-1]
+    return {"seconds": seconds, "articles": stats["articles"], "links": stats["links"],
+            "links_aligned": stats["links_aligned"], "xml_mb": stats["bytes_in"] / 1e6}
+
+
+def authors_postprocess(folder: Path) -> tuple[int, int]:
+    """The authors' step after WikiExtractor: each article's HTML-ish text -> plain
+    text and (start, end, target) link spans."""
+    from bs4 import BeautifulSoup, NavigableString
+    articles = links = 0
+    for path in sorted(folder.rglob("wiki_*")):
+        for line in path.open(encoding="utf-8"):
+            doc = json.loads(line)
+            # WikiExtractor's JSON escapes its own <a> tags as &lt;a ...&gt;
+            soup = BeautifulSoup(html.unescape(doc["text"]), "html.parser")
+            parts, spans, pos = [], [], 0
+            for node in soup.children:
+                if isinstance(node, NavigableString):
+                    s = str(node)
+                else:
+                    s = node.get_text()
+                    if node.name == "a" and node.get("href"):
+                        spans.append((pos, pos + len(s), unquote(node["href"])))
+                parts.append(s)
+                pos += len(s)
+            "".join(parts)
+            articles += 1
+            links += len(spans)
+    return articles, links
+
+
+def run_authors(xml: Path, work: Path) -> dict:
+    out = work / "wikiextractor"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    subprocess.run([*pinned(1), sys.executable, "-m", "wikiextractor.WikiExtractor", str(xml),
+                    "--links", "--no-templates", "--json", "--processes", "1",
+                    "-q", "-o", str(out)], check=True, capture_output=True)
+    t1 = time.perf_counter()
+    articles, links = authors_postprocess(out)
+    t2 = time.perf_counter()
+    return {"seconds": t2 - t0, "extract_seconds": t1 - t0, "postprocess_seconds": t2 - t1,
+            "articles": articles, "links": links}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=float, default=50, help="dump size for the side by side")
+    ap.add_argument("--scale-mb", type=float, default=200,
+                    help="dump size for the 1 vs 2 core run (0 to skip)")
+    ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    results = {"machine": {"cores": os.cpu_count()}}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        small = data / f"{args.mb:g}mb"
+        xml = generate(args.mb, small)
+        run_ours(small, 1, work)  # warm-up: JVM, Ivy cache, OS file cache
+        ours = run_ours(small, 1, work)
+        theirs = run_authors(xml, work)
+        lib = parse_only(xml)
+        mb = ours["xml_mb"]
+        results["side_by_side"] = {
+            "xml_mb": mb, "ours": ours, "authors": theirs, "library_parse_only": lib,
+            "library_mb_per_s_per_core": mb / lib["seconds"],
+            "ours_mb_per_s_per_core": mb / ours["seconds"],
+            "authors_mb_per_s_per_core": mb / theirs["seconds"],
+            "ours_articles_per_s_per_core": ours["articles"] / ours["seconds"],
+            "authors_articles_per_s_per_core": theirs["articles"] / theirs["seconds"],
+            "ratio_ours_over_authors": theirs["seconds"] / ours["seconds"]}
+        if args.scale_mb:
+            big = data / f"{args.scale_mb:g}mb"
+            generate(args.scale_mb, big)
+            one = run_ours(big, 1, work)
+            two = run_ours(big, 2, work)
+            results["scaling"] = {"xml_mb": one["xml_mb"], "local1": one, "local2": two,
+                                  "speedup": one["seconds"] / two["seconds"]}
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "corpus.json").write_text(json.dumps(results, indent=1))
+    s = results["side_by_side"]
+    lib = s["library_parse_only"]
+    print(f"\n| pipeline (1 core, {s['xml_mb']:.0f} MB XML) | seconds | MB/s/core | "
+          "articles/s/core | links |\n|---|---|---|---|---|")
+    print(f"| ours: dump -> Delta, end to end | {s['ours']['seconds']:.1f} | "
+          f"{s['ours_mb_per_s_per_core']:.2f} | {s['ours_articles_per_s_per_core']:.0f} | "
+          f"{s['ours']['links']} |")
+    print(f"| WikiExtractor + link post-processing | {s['authors']['seconds']:.1f} | "
+          f"{s['authors_mb_per_s_per_core']:.2f} | "
+          f"{s['authors_articles_per_s_per_core']:.0f} | {s['authors']['links']} |")
+    print(f"| ours, library parse only (bz2 -> text + links, no Spark) | "
+          f"{lib['seconds']:.1f} | {s['library_mb_per_s_per_core']:.2f} | "
+          f"{lib['articles'] / lib['seconds']:.0f} | {lib['links']} |")
+    print(f"\nours / authors speed, end to end: {s['ratio_ours_over_authors']:.2f}x")
+    if "scaling" in results:
+        sc = results["scaling"]
+        print(f"\nscaling, {sc['xml_mb']:.0f} MB XML in one file: local[1] "
+              f"{sc['local1']['seconds']:.0f} s, local[2] {sc['local2']['seconds']:.0f} s, "
+              f"speed-up {sc['speedup']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
