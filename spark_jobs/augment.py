@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     cfg = parse_args(argv)
     print("leia augment: config\n" + cfg.to_json(), flush=True)
     spark = build_spark("leia-augment", cfg.master, job_conf(cfg))
+    spark.sparkContext.setLogLevel("WARN")  # the job reports its own progress
     try:
         summary = run(spark, cfg)
     except ValueError as e:
