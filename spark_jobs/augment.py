@@ -25,7 +25,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from leia.augment import NameFilter  # noqa: E402
 from leia.dumps import WikiDump, plan_dumps  # noqa: E402
 from leia.records import AugmentParams  # noqa: E402
-from leia.tables import SCHEMAS  # noqa: E402
+from leia.tables import SCHEMAS, columns  # noqa: E402
 from leia.titles import sql_title  # noqa: E402
 from spark_jobs import build, hadoopfs, read, write  # noqa: E402
 from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
@@ -118,41 +118,9 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     spark.sparkContext.setCheckpointDir(checkpoints)
     pages = read.read_pages(spark, readable, sites, cfg.split_mb)
     pages = pages.persist(StorageLevel.MEMORY_AND_DISK)
-    sql_rejects = []
-
-    def sql(kind, columns, keep=None):
-        frames = []
-        for wiki, d in readable.items():
-            path = getattr(d, kind)
-            if path is None:
-                continue
-            rows, rejects = read.read_sql(spark, wiki, path, columns, cfg.split_mb, keep)
-            frames.append((wiki, rows))
-            sql_rejects.append(rejects)
-        return frames
-
     log("reading SQL tables")
-    langlinks = pages_sql = redirects_sql = None
-    if cfg.alignment in ("langlinks", "both"):
-        pivot = cfg.pivot
-        frames = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
-                     keep=lambda v, pivot=pivot: v[1] == pivot)
-        langlinks = _union(spark, [rows.map(lambda v, w=w: (w, int(v[0]), v[2]))
-                                   for w, rows in frames],
-                           "wiki STRING, page_id BIGINT, pivot_title STRING")
-    first_letter = {w: s.first_letter for w, s in sites.items()}
-    frames = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
-                 keep=lambda v: v[1] == "0")
-    if frames:
-        pages_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
-            w, sql_title(v[2], fl), int(v[0]), v[3] == "1")) for w, rows in frames],
-            "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN")
-    frames = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"))
-    if frames:
-        redirects_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
-            w, int(v[0]), int(v[1]), sql_title(v[2], fl), v[3] or None))
-            for w, rows in frames],
-            "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
+    langlinks, pages_sql, redirects_sql, sql_rejects = read_sql_tables(spark, readable,
+                                                                       sites, cfg)
     wikidata = None
     if cfg.alignment in ("wikidata", "both"):
         wikidata = read.read_wikidata(spark, cfg.wikidata, cfg.pivot, wikis)
@@ -178,17 +146,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     dates = {w: d.date for w, d in dumps.items()}
     full = build.augment(spark, articles, resolved, params, dates)
 
-    page_rejects = pages.filter("reject IS NOT NULL").select(
-        "wiki", "source_file", "page_id", "position", F.lit("parse").alias("stage"),
-        F.col("reject").alias("reason"))
-    rejects = page_rejects.unionByName(dup_rejects).unionByName(redirect_rejects)
-    rejects = rejects.unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"]))
-    for r in sql_rejects:
-        rejects = rejects.unionByName(spark.createDataFrame(r, read.SQL_REJECT_SCHEMA)
-                                      .select("wiki", "source_file",
-                                              F.lit(None).cast("bigint").alias("page_id"),
-                                              "position", F.lit("sql").alias("stage"),
-                                              "reason"))
+    rejects = gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects,
+                             sql_rejects)
 
     meta = {"run_id": run_id, "pivot": cfg.pivot, "strategy": cfg.strategy,
             "prob": cfg.prob, "seed": cfg.seed, "markers": [cfg.start_marker,
@@ -218,8 +177,61 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     for df in (pages, full):
         df.unpersist()
     hadoopfs.delete(spark, f"{out}/_checkpoints")
-    names = [c.split(" ")[0] for c in SCHEMAS["stats"].split(", ")]
-    return [dict(zip(names, r)) for r in rows]
+    return [dict(zip(columns("stats"), r)) for r in rows]
+
+
+def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: list,
+                   sql_rejects: list):
+    """Every reject of the run as one DataFrame with the ``rejects`` schema."""
+    rejects = (pages.filter("reject IS NOT NULL")
+               .select("wiki", "source_file", "page_id", "position",
+                       F.lit("parse").alias("stage"), F.col("reject").alias("reason"))
+               .unionByName(dup_rejects).unionByName(redirect_rejects)
+               .unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"])))
+    for r in sql_rejects:
+        rejects = rejects.unionByName(
+            spark.createDataFrame(r, read.SQL_REJECT_SCHEMA).select(
+                "wiki", "source_file", F.lit(None).cast("bigint").alias("page_id"),
+                "position", F.lit("sql").alias("stage"), "reason"))
+    return rejects
+
+
+def read_sql_tables(spark, readable: dict[str, WikiDump], sites, cfg: AugmentConfig):
+    """The langlinks (pivot rows only), page and redirect tables of every wiki, as
+    DataFrames (None where no wiki has that file), plus the RDDs of their bad lines."""
+    sql_rejects = []
+
+    def sql(kind, columns, keep=None):
+        frames = []
+        for wiki, d in readable.items():
+            path = getattr(d, kind)
+            if path is None:
+                continue
+            rows, rejects = read.read_sql(spark, wiki, path, columns, cfg.split_mb, keep)
+            frames.append((wiki, rows))
+            sql_rejects.append(rejects)
+        return frames
+
+    langlinks = pages_sql = redirects_sql = None
+    if cfg.alignment in ("langlinks", "both"):
+        pivot = cfg.pivot
+        frames = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
+                     keep=lambda v, pivot=pivot: v[1] == pivot)
+        langlinks = _union(spark, [rows.map(lambda v, w=w: (w, int(v[0]), v[2]))
+                                   for w, rows in frames],
+                           "wiki STRING, page_id BIGINT, pivot_title STRING")
+    first_letter = {w: s.first_letter for w, s in sites.items()}
+    frames = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
+                 keep=lambda v: v[1] == "0")
+    pages_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
+        w, sql_title(v[2], fl), int(v[0]), v[3] == "1")) for w, rows in frames],
+        "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN")
+    frames = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"))
+    redirects_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
+        w, int(v[0]), int(v[1]), sql_title(v[2], fl), v[3] or None))
+        for w, rows in frames],
+        "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
+    return langlinks, pages_sql, redirects_sql, sql_rejects
 
 
 def _union(spark, rdds, schema):

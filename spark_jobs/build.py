@@ -50,7 +50,8 @@ def page_titles(pages: DataFrame, sql_pages: DataFrame | None) -> DataFrame:
     titles = pages.select("wiki", "title", "page_id", "is_redirect")
     if sql_pages is not None:
         titles = titles.unionByName(sql_pages)
-    # One page per title: the XML's own copy first, articles before redirects.
+    # One page per title (the XML and the page table name the same pages): articles
+    # before redirects, then the lowest id.
     kept, _ = first_per(titles, ["wiki", "title"], ["is_redirect", "page_id"])
     return kept
 
