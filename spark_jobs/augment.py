@@ -112,10 +112,6 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log(f"reading {sum(len(d.xml) for d in readable.values())} XML file(s) of "
         f"{len(readable)} wiki(s)")
 
-    # Reliable checkpoints cut the query plans between stages: the iterated redirect
-    # joins otherwise make Spark's optimizer spend minutes re-analysing one plan.
-    checkpoints = f"{out}/_checkpoints/{run_id}"
-    spark.sparkContext.setCheckpointDir(checkpoints)
     pages = read.read_pages(spark, readable, sites, cfg.split_mb)
     pages = pages.persist(StorageLevel.MEMORY_AND_DISK)
     log("reading SQL tables")
@@ -131,13 +127,13 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log(f"parsed {pages.count()} pages; deduplicating")
     ns0, dup_rejects = build.dedupe_pages(pages)
     articles = ns0.filter("NOT is_redirect")
-    titles = build.page_titles(ns0, pages_sql).checkpoint()
+    titles = materialise(build.page_titles(ns0, pages_sql))
     log("resolving redirects")
     redirects, redirect_rejects = build.resolve_redirects(ns0, redirects_sql, titles)
-    redirects, redirect_rejects = redirects.checkpoint(), redirect_rejects.checkpoint()
+    redirects, redirect_rejects = materialise(redirects), materialise(redirect_rejects)
     targets = build.link_targets(titles, redirects)
     aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
-    aligned = aligned.checkpoint()
+    aligned = materialise(aligned)
     resolved = build.resolve_links(articles, targets, aligned)
     params = AugmentParams(cfg.strategy, cfg.prob, cfg.seed,
                            (cfg.start_marker, cfg.end_marker),
@@ -174,9 +170,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
             for w in wikis]
     write.append(spark.createDataFrame(rows, SCHEMAS["stats"]), f"{out}/stats", "stats",
                  meta)
-    for df in (pages, full):
-        df.unpersist()
-    hadoopfs.delete(spark, f"{out}/_checkpoints")
+    spark.catalog.clearCache()
     return [dict(zip(columns("stats"), r)) for r in rows]
 
 
@@ -201,46 +195,44 @@ def read_sql_tables(spark, readable: dict[str, WikiDump], sites, cfg: AugmentCon
     DataFrames (None where no wiki has that file), plus the RDDs of their bad lines."""
     sql_rejects = []
 
-    def sql(kind, columns, keep=None):
-        frames = []
-        for wiki, d in readable.items():
-            path = getattr(d, kind)
-            if path is None:
-                continue
-            rows, rejects = read.read_sql(spark, wiki, path, columns, cfg.split_mb, keep)
-            frames.append((wiki, rows))
-            sql_rejects.append(rejects)
-        return frames
+    def sql(kind, columns, convert, schema, keep=None):
+        files = {getattr(d, kind): w for w, d in readable.items() if getattr(d, kind)}
+        if not files:
+            return None
+        rows, rejects = read.read_sql(spark, files, columns, keep)
+        sql_rejects.append(rejects)
+        return materialise(spark.createDataFrame(rows.map(convert), schema,
+                                                 verifySchema=False))
 
-    langlinks = pages_sql = redirects_sql = None
+    first_letter = {w: s.first_letter for w, s in sites.items()}
+    langlinks = None
     if cfg.alignment in ("langlinks", "both"):
         pivot = cfg.pivot
-        frames = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
-                     keep=lambda v, pivot=pivot: v[1] == pivot)
-        langlinks = _union(spark, [rows.map(lambda v, w=w: (w, int(v[0]), v[2]))
-                                   for w, rows in frames],
-                           "wiki STRING, page_id BIGINT, pivot_title STRING")
-    first_letter = {w: s.first_letter for w, s in sites.items()}
-    frames = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
-                 keep=lambda v: v[1] == "0")
-    pages_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
-        w, sql_title(v[2], fl), int(v[0]), v[3] == "1")) for w, rows in frames],
-        "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN")
-    frames = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"))
-    redirects_sql = _union(spark, [rows.map(lambda v, w=w, fl=first_letter[w]: (
-        w, int(v[0]), int(v[1]), sql_title(v[2], fl), v[3] or None))
-        for w, rows in frames],
-        "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
+        langlinks = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
+                        lambda r: (r[0], int(r[1][0]), r[1][2]),
+                        "wiki STRING, page_id BIGINT, pivot_title STRING",
+                        keep=lambda v, pivot=pivot: v[1] == pivot)
+    pages_sql = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
+                    lambda r, fl=first_letter: (r[0], sql_title(r[1][2], fl[r[0]]),
+                                                int(r[1][0]), r[1][3] == "1"),
+                    "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN",
+                    keep=lambda v: v[1] == "0")
+    redirects_sql = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"),
+                        lambda r, fl=first_letter: (
+                            r[0], int(r[1][0]), int(r[1][1]), sql_title(r[1][2], fl[r[0]]),
+                            r[1][3] or None),
+                        "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
     return langlinks, pages_sql, redirects_sql, sql_rejects
 
 
-def _union(spark, rdds, schema):
-    """One DataFrame from the per-file SQL row RDDs, materialised once: the later
-    joins then never go back through the Python parser."""
-    if not rdds:
-        return None
-    return spark.createDataFrame(spark.sparkContext.union(rdds), schema,
-                                 verifySchema=False).checkpoint()
+def materialise(df):
+    """Compute a frame once and keep it (memory, then disk). Later plans start from the
+    cached rows: they never go back through a Python parser, and Spark's optimizer does
+    not re-analyse the whole lineage (the iterated redirect joins made that take
+    minutes). Unlike a local checkpoint, a lost executor's part is recomputed."""
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    df.count()
+    return df
 
 
 def collect_stats(pages, full, rejects, wikis: list[str]) -> dict[str, tuple]:

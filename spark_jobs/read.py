@@ -8,6 +8,10 @@ every page exactly once (tests check that against a sequential read).
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
+from pyspark.sql import functions as F
+
 from leia.dumps import WikiDump, bz2_complete
 from leia.languages import language_of
 from leia.records import PAGE_FIELDS, WikiContext, parse_record
@@ -92,33 +96,40 @@ def read_sql_header(spark, path: str) -> Table:
         raise ValueError(f"{path}: {e}") from e
 
 
-def read_sql(spark, wiki: str, path: str, columns: tuple[str, ...], split_mb: int,
-             keep=None):
-    """Rows of one mysqldump file as tuples of ``columns`` (mapped by name from its
-    CREATE TABLE), plus an RDD of reject rows for lines that could not be parsed."""
-    table = read_sql_header(spark, path)
-    idx = table.index(columns, path)
-    width = len(table.columns)
-    name = path.rsplit("/", 1)[-1]
+def read_sql(spark, files: dict[str, str], columns: tuple[str, ...], keep=None):
+    """All rows of one table kind (every file in ``files``, path -> wiki) in one scan:
+    an RDD of (wiki, values of ``columns``), columns mapped by name from each file's own
+    CREATE TABLE; and an RDD of reject rows for the lines that could not be parsed.
+    One scan for all files, since a Spark input per file costs about half a second of
+    driver time, and a run over every Wikipedia has about a thousand such files."""
+    layouts = {}
+    for path, wiki in files.items():
+        table = read_sql_header(spark, path)
+        layouts[_base(path)] = (wiki, table.index(columns, path), len(table.columns))
 
-    def parse_partition(lines):
-        for position, line in lines:
+    def parse_partition(rows):
+        for file, line in rows:
             if not line.startswith("INSERT INTO"):
                 continue
+            name = _base(file)
+            wiki, idx, width = layouts[name]
             rows, err = parse_insert(line, width)
             for row in rows:
                 values = tuple(row[i] for i in idx)
                 if keep is None or keep(values):
-                    yield ("row", values)
+                    yield ("row", (wiki, values))
             if err:
-                yield ("reject", (wiki, name, position,
+                yield ("reject", (wiki, name, None,
                                   f"bad SQL line ({len(rows)} rows kept before it): {err}"))
 
-    parsed = _text_records(spark, path, None, split_mb).mapPartitions(parse_partition)
-    parsed = parsed.cache()
-    rows = parsed.filter(lambda kv: kv[0] == "row").map(lambda kv: kv[1])
-    rejects = parsed.filter(lambda kv: kv[0] == "reject").map(lambda kv: kv[1])
-    return rows, rejects
+    lines = spark.read.text(list(files)).select(F.input_file_name(), "value")
+    parsed = lines.rdd.mapPartitions(parse_partition).cache()
+    return (parsed.filter(lambda kv: kv[0] == "row").map(lambda kv: kv[1]),
+            parsed.filter(lambda kv: kv[0] == "reject").map(lambda kv: kv[1]))
+
+
+def _base(uri: str) -> str:
+    return unquote(uri.rsplit("/", 1)[-1])
 
 
 def read_wikidata(spark, path: str, pivot: str, wikis: list[str]):
