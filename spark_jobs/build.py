@@ -28,14 +28,15 @@ def dedupe_pages(pages: DataFrame) -> tuple[DataFrame, DataFrame]:
     duplicates: the newest revision wins. Ranked on narrow rows, so article text is
     never shuffled for it; duplicates are rare, so the losers are broadcast."""
     good = pages.filter("reject IS NULL AND ns = 0")
-    narrow = good.select("wiki", "page_id", "revision_id", "source_file", "position")
+    narrow = good.select("wiki", "page_id", "revision_id", "source_file", "position", "seq")
     dup_keys = narrow.groupBy("wiki", "page_id").count().filter("count > 1").drop("count")
     _, losers = first_per(narrow.join(dup_keys, ["wiki", "page_id"]), ["wiki", "page_id"],
                           [F.col("revision_id").desc_nulls_last(), "source_file",
-                           "position"])
-    losers = losers.select("wiki", "page_id", "source_file", "position").localCheckpoint()
-    kept = good.join(F.broadcast(losers), ["wiki", "page_id", "source_file", "position"],
-                     "left_anti")
+                           "position", "seq"])
+    losers = losers.select("wiki", "page_id", "source_file", "position", "seq"
+                           ).localCheckpoint()
+    kept = good.join(F.broadcast(losers.select("wiki", "page_id", "seq")),
+                     ["wiki", "page_id", "seq"], "left_anti")
     rejects = losers.select("wiki", "source_file", "page_id", "position",
                             F.lit("parse").alias("stage"),
                             F.lit("duplicate_page_id: an older copy of a page id seen "

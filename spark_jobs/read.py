@@ -1,7 +1,7 @@
 """Dump files -> DataFrames: pages (parsed), SQL tables, Wikidata sitelinks.
 
 The one place that wraps the ``leia`` parsers for Spark. Pages-articles XML is read with
-Hadoop's own text input split on ``</page>``: Hadoop's bzip2 codec cuts a .bz2 file at
+Spark's text source split on ``</page>``: Hadoop's bzip2 codec cuts a .bz2 file at
 compressed-block boundaries, so one large file is read by many tasks (``--split-mb``),
 every page exactly once (tests check that against a sequential read).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 
 from leia.dumps import WikiDump, bz2_complete
@@ -29,17 +30,6 @@ PAGES_SCHEMA = (
 
 
 SQL_REJECT_SCHEMA = "wiki STRING, source_file STRING, position BIGINT, reason STRING"
-INPUT_FORMAT = "org.apache.hadoop.mapreduce.lib.input.TextInputFormat"
-WRITABLES = ("org.apache.hadoop.io.LongWritable", "org.apache.hadoop.io.Text")
-
-
-def _text_records(spark, path: str, delimiter: str | None, split_mb: float):
-    conf = {"mapreduce.input.fileinputformat.split.maxsize": str(int(split_mb * (1 << 20)))}
-    if delimiter:
-        conf["textinputformat.record.delimiter"] = delimiter
-    return spark.sparkContext.newAPIHadoopFile(path, INPUT_FORMAT, *WRITABLES, conf=conf)
-
-
 def check_bz2(spark, path: str, size: int) -> str | None:
     """Why a .bz2 file cannot be read whole, or None. Done on the driver from the
     file's first and last bytes, so a truncated download is rejected up front instead
@@ -65,27 +55,51 @@ def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
                          "pages-articles XML dump?") from e
 
 
+PAGES_ARROW = pa.schema([
+    ("wiki", pa.string()), ("source_file", pa.string()), ("position", pa.int64()),
+    ("page_id", pa.int64()), ("ns", pa.int32()), ("title", pa.string()),
+    ("is_redirect", pa.bool_()), ("redirect_ns", pa.int32()),
+    ("redirect_title", pa.string()), ("revision_id", pa.int64()), ("text", pa.string()),
+    ("links", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()),
+                                  ("target", pa.string())]))),
+    ("bytes_in", pa.int64()), ("parse_seconds", pa.float64()), ("reject", pa.string())])
+assert PAGES_ARROW.names == list(PAGE_FIELDS)
+
+
 def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
-               split_mb: int):
-    """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA)."""
-    sc = spark.sparkContext
-    rdds = []
-    for wiki, dump in dumps.items():
-        ctx = WikiContext(wiki, language_of(wiki), sites[wiki])
-        for path in dump.xml:
-            name = path.rsplit("/", 1)[-1]
+               split_mb: float):
+    """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA).
 
-            def parse_partition(records, ctx=ctx, name=name):
-                for position, record in records:
-                    if "<page" in record:
-                        yield from parse_record(record, position, ctx, name)
+    One scan over all XML files (Spark's text source split on ``</page>``, which cuts
+    .bz2 files at block boundaries), rows moved between the JVM and Python as Arrow
+    batches. ``position`` is the start of the split the page was read in."""
+    contexts = {_base(path): WikiContext(wiki, language_of(wiki), sites[wiki])
+                for wiki, dump in dumps.items() for path in dump.xml}
+    paths = [path for dump in dumps.values() for path in dump.xml]
+    if not paths:
+        return spark.createDataFrame([], PAGES_SCHEMA + ", seq BIGINT")
 
-            rdds.append(_text_records(spark, path, "</page>", split_mb)
-                        .mapPartitions(parse_partition))
-    rdd = sc.union(rdds) if rdds else sc.emptyRDD()
-    # Rows come from our own parser in this exact shape: Spark's per-row schema
-    # check would cost more than the XML parse.
-    return spark.createDataFrame(rdd, PAGES_SCHEMA, verifySchema=False)
+    def parse_batches(batches):
+        for batch in batches:
+            rows = []
+            for record, file, position in zip(*(c.to_pylist() for c in batch.columns)):
+                if "<page" in record:
+                    name = _base(file)
+                    rows.extend(parse_record(record, position, contexts[name], name))
+            if rows:
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(col, type=f.type) for col, f in zip(zip(*rows), PAGES_ARROW)],
+                    schema=PAGES_ARROW)
+
+    # Session settings, read when the scan is planned: the split size, and Arrow batches
+    # of a thousand pages (ten thousand large articles would be a lot of memory).
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(int(split_mb * (1 << 20))))
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
+    records = (spark.read.option("lineSep", "</page>").text(paths)
+               .select("value", "_metadata.file_path", "_metadata.file_block_start"))
+    # ``seq`` tells apart two copies of a page read in the same split.
+    return (records.mapInArrow(parse_batches, PAGES_SCHEMA)
+            .withColumn("seq", F.monotonically_increasing_id()))
 
 
 def read_sql_header(spark, path: str) -> Table:
