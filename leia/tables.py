@@ -31,8 +31,8 @@ SCHEMAS: dict[str, str] = {
     # the offsets, since an article may itself contain the marker strings.
     "augmented": ("wiki STRING, page_id BIGINT, title STRING, text STRING, "
                   f"insertions ARRAY<STRUCT<{INSERTION}>>, augmented_text STRING"),
-    # Bad input, with why. ``position``: the byte offset Hadoop's reader gives the record
-    # (a page or an SQL line) in its file; ``page_id`` where known.
+    # Bad input, with why. ``page_id`` where known; ``position``: for a page, the byte
+    # offset in its (compressed) file of the split it was read in; null otherwise.
     "rejects": ("wiki STRING, source_file STRING, page_id BIGINT, position BIGINT, "
                 "stage STRING, reason STRING"),
     # One row per wiki and run (appended, never replaced: the run history).

@@ -13,11 +13,6 @@ def _fs(spark, uri: str):
     return path.getFileSystem(spark._jsc.hadoopConfiguration()), path
 
 
-def qualify(spark, uri: str) -> str:
-    """An absolute URI (``data/x`` -> ``file:/.../data/x``), as executors need."""
-    fs, path = _fs(spark, uri)
-    return str(fs.makeQualified(path).toString())
-
 
 def list_files(spark, uri: str) -> list[tuple[str, int]]:
     """(URI, size) of the files directly in a folder; a clear error if it is missing."""
@@ -27,10 +22,6 @@ def list_files(spark, uri: str) -> list[tuple[str, int]]:
     return [(str(s.getPath().toString()), int(s.getLen()))
             for s in fs.listStatus(path) if s.isFile()]
 
-
-def exists(spark, uri: str) -> bool:
-    fs, path = _fs(spark, uri)
-    return bool(fs.exists(path))
 
 
 def read_range(spark, uri: str, offset: int, length: int) -> bytes:
@@ -66,19 +57,3 @@ def read_head_text(spark, uri: str, until: str, limit: int = 16 << 20) -> str:
         if until.encode() in out or (dec is not None and getattr(dec, "eof", False)):
             break
     return out.decode("utf-8", "replace")
-
-
-def write_text(spark, uri: str, text: str) -> None:
-    fs, path = _fs(spark, uri)
-    stream = fs.create(path, True)
-    try:
-        stream.write(bytearray(text.encode()))
-    finally:
-        stream.close()
-
-
-
-def delete(spark, uri: str) -> None:
-    fs, path = _fs(spark, uri)
-    if fs.exists(path):
-        fs.delete(path, True)

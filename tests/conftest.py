@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bz2
-import os
 import shutil
 from pathlib import Path
 
@@ -11,9 +10,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "dumps"
-# The shared real-data folder when the checkout has one beside it; the bundled sample
-# (copied from it) otherwise.
-REALDATA = Path(os.environ.get("LEIA_REALDATA", REPO.parent / "shared" / "realdata"))
 
 
 def sample_xml(wiki: str) -> Path:
