@@ -58,10 +58,6 @@ def language_of(dbname: str) -> str:
     return split_dbname(dbname)[0]
 
 
-def is_known_language(code: str) -> bool:
-    return code in LANGUAGE_CODES
-
-
 # MediaWiki's $linkTrail per content language (languages/messages/Messages*.php), for
 # the languages checked against those files; every other language gets the default
 # (English) [a-z]+, which is also what languages written without spaces inherit.

@@ -42,17 +42,14 @@ def clean_title(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if "%" in text and _PERCENT.search(text):
-        text = unquote(text, errors="strict") if _is_utf8_escapes(text) else text
+        try:
+            text = unquote(text, errors="strict")
+        except UnicodeDecodeError:
+            pass  # not UTF-8 escapes: MediaWiki keeps such a title as written
     text = _BIDI.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
-def _is_utf8_escapes(text: str) -> bool:
-    try:
-        unquote(text, errors="strict")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def upper_first(title: str) -> str:
@@ -104,13 +101,3 @@ def sql_title(title: str, site_first_letter: bool = True) -> str:
     """A title from a SQL table (``Tokyo_Tower``) in display form (``Tokyo Tower``)."""
     t = title.replace("_", " ").strip()
     return upper_first(t) if site_first_letter else t
-
-
-def strip_namespace(title: str, namespaces: dict[str, int]) -> tuple[int, str]:
-    """Split a langlinks title (``Category:Foo`` with the other wiki's prefix)."""
-    if ":" in title:
-        prefix, rest = title.split(":", 1)
-        ns = namespaces.get(prefix.strip().casefold())
-        if ns is not None:
-            return ns, rest.strip()
-    return 0, title
