@@ -69,11 +69,11 @@ class Renderer:
             if self.skip:
                 if self.depth < self.skip:
                     self.skip = 0
-                    self.skipped_to(kind)
+                    self.skipped_to()
                 continue
             handlers[kind](self, tok)
 
-    def skipped_to(self, kind) -> None:
+    def skipped_to(self) -> None:
         """A skipped construct just closed: end the frame it belonged to, if any."""
         if self.frames and self.frames[-1]["depth"] > self.depth:
             self.frames.pop()
