@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from leia.dumps import WikiDump, bz2_complete
 from leia.languages import language_of
@@ -22,14 +23,21 @@ from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
 from . import hadoopfs
 
-PAGES_SCHEMA = (
-    "wiki STRING, source_file STRING, position BIGINT, page_id BIGINT, ns INT, "
-    "title STRING, is_redirect BOOLEAN, redirect_ns INT, redirect_title STRING, "
-    "revision_id BIGINT, text STRING, links ARRAY<STRUCT<start: INT, end: INT, "
-    "target: STRING>>, bytes_in BIGINT, parse_seconds DOUBLE, reject STRING")
-
-
+# The parsed pages, in the field order of ``leia.records.parse_record``'s tuples; the
+# Python side builds Arrow batches of this schema, Spark reads them as PAGES_SCHEMA.
+PAGES_ARROW = pa.schema([
+    ("wiki", pa.string()), ("source_file", pa.string()), ("position", pa.int64()),
+    ("page_id", pa.int64()), ("ns", pa.int32()), ("title", pa.string()),
+    ("is_redirect", pa.bool_()), ("redirect_ns", pa.int32()),
+    ("redirect_title", pa.string()), ("revision_id", pa.int64()), ("text", pa.string()),
+    ("links", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()),
+                                  ("target", pa.string())]))),
+    ("bytes_in", pa.int64()), ("parse_seconds", pa.float64()), ("reject", pa.string())])
+assert PAGES_ARROW.names == list(PAGE_FIELDS)
+PAGES_SCHEMA = from_arrow_schema(PAGES_ARROW)
 SQL_REJECT_SCHEMA = "wiki STRING, source_file STRING, position BIGINT, reason STRING"
+
+
 def check_bz2(spark, path: str, size: int) -> str | None:
     """Why a .bz2 file cannot be read whole, or None. Done on the driver from the
     file's first and last bytes, so a truncated download is rejected up front instead
@@ -55,17 +63,6 @@ def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
                          "pages-articles XML dump?") from e
 
 
-PAGES_ARROW = pa.schema([
-    ("wiki", pa.string()), ("source_file", pa.string()), ("position", pa.int64()),
-    ("page_id", pa.int64()), ("ns", pa.int32()), ("title", pa.string()),
-    ("is_redirect", pa.bool_()), ("redirect_ns", pa.int32()),
-    ("redirect_title", pa.string()), ("revision_id", pa.int64()), ("text", pa.string()),
-    ("links", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()),
-                                  ("target", pa.string())]))),
-    ("bytes_in", pa.int64()), ("parse_seconds", pa.float64()), ("reject", pa.string())])
-assert PAGES_ARROW.names == list(PAGE_FIELDS)
-
-
 def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
                split_mb: float):
     """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA).
@@ -77,7 +74,8 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
                 for wiki, dump in dumps.items() for path in dump.xml}
     paths = [path for dump in dumps.values() for path in dump.xml]
     if not paths:
-        return spark.createDataFrame([], PAGES_SCHEMA + ", seq BIGINT")
+        return (spark.createDataFrame([], PAGES_SCHEMA)
+                .withColumn("seq", F.lit(None).cast("bigint")))
 
     def parse_batches(batches):
         for batch in batches:
@@ -127,14 +125,14 @@ def read_sql(spark, files: dict[str, str], columns: tuple[str, ...], keep=None):
                 continue
             name = _base(file)
             wiki, idx, width = layouts[name]
-            rows, err = parse_insert(line, width)
-            for row in rows:
+            good, err = parse_insert(line, width)
+            for row in good:
                 values = tuple(row[i] for i in idx)
                 if keep is None or keep(values):
                     yield ("row", (wiki, values))
             if err:
                 yield ("reject", (wiki, name, None,
-                                  f"bad SQL line ({len(rows)} rows kept before it): {err}"))
+                                  f"bad SQL line ({len(good)} rows kept before it): {err}"))
 
     lines = spark.read.text(list(files)).select(F.input_file_name(), "value")
     parsed = lines.rdd.mapPartitions(parse_partition).cache()
