@@ -31,7 +31,7 @@ def pivot_site(wiki: str, pivot: str) -> str:
 
 def sitelink_pairs(entity: dict, sites: dict[str, str]) -> list[tuple[str, str, str]]:
     """(wiki, title there, title on its pivot wiki) for each wiki of ``sites`` (wiki ->
-    its pivot site) that the entity links to, along with that wiki's pivot site."""
+    its pivot site) where the entity has a sitelink on both."""
     links = entity.get("sitelinks") or {}
     out = []
     for wiki, pivot in sites.items():

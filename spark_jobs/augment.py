@@ -32,16 +32,16 @@ from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
 from spark_jobs.session import build_spark  # noqa: E402
 
 
-def plan(spark, cfg: AugmentConfig) -> dict[str, WikiDump]:
-    """Find every file of the run and check the arguments against them, before any
-    work starts."""
-    listing = hadoopfs.list_files(spark, cfg.dumps)
+def plan(spark, cfg: AugmentConfig) -> tuple[dict[str, WikiDump], dict[str, int]]:
+    """Find every file of the run (and their sizes) and check the arguments against
+    them, before any work starts."""
+    sizes = dict(hadoopfs.list_files(spark, cfg.dumps))
     wanted = cfg.wiki_list()
-    dumps = plan_dumps([p for p, _ in listing], wanted, cfg.date)
-    found = sorted(plan_dumps([p for p, _ in listing], None, None))
+    dumps = plan_dumps(list(sizes), wanted, cfg.date)
     if wanted is not None:
         missing = [w for w in wanted if w not in dumps]
         if missing:
+            found = sorted(plan_dumps(list(sizes), None, None))
             raise ValueError(
                 f"no pages-articles dump for {', '.join(missing)} in {cfg.dumps}"
                 + (f" on {cfg.date}" if cfg.date else "")
@@ -49,14 +49,14 @@ def plan(spark, cfg: AugmentConfig) -> dict[str, WikiDump]:
     if not dumps:
         raise ValueError(f"no pages-articles dumps in {cfg.dumps} (files must be named "
                          "as Wikimedia names them: jawiki-20240101-pages-articles.xml.bz2)")
-    if cfg.alignment in ("langlinks", "both"):
+    if cfg.alignment == "langlinks":  # with "both", Wikidata covers a missing file
         for wiki, d in dumps.items():
-            if d.langlinks is None and cfg.alignment == "langlinks":
+            if d.langlinks is None:
                 raise ValueError(
                     f"{wiki}: missing {cfg.dumps.rstrip('/')}/{wiki}-{d.date}-langlinks"
                     ".sql.gz, needed to align its links to the pivot language; download "
                     "it, or use --alignment wikidata --wikidata PATH")
-    return dumps
+    return dumps, sizes
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -89,11 +89,10 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     started = datetime.now(timezone.utc)
     run_id = uuid.uuid4().hex[:12]
     cfg.validate()
-    dumps = plan(spark, cfg)
+    log("listing dump files")
+    dumps, sizes = plan(spark, cfg)
     wikis = sorted(dumps)
     out = cfg.out.rstrip("/")
-    log("listing dump files")
-    sizes = dict(hadoopfs.list_files(spark, cfg.dumps))
     file_rejects = []
     for wiki, d in dumps.items():
         for path in list(d.xml):
@@ -183,10 +182,7 @@ def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: li
                .unionByName(dup_rejects).unionByName(redirect_rejects)
                .unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"])))
     for r in sql_rejects:
-        rejects = rejects.unionByName(
-            spark.createDataFrame(r, read.SQL_REJECT_SCHEMA).select(
-                "wiki", "source_file", F.lit(None).cast("bigint").alias("page_id"),
-                "position", F.lit("sql").alias("stage"), "reason"))
+        rejects = rejects.unionByName(spark.createDataFrame(r, SCHEMAS["rejects"]))
     return rejects
 
 

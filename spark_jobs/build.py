@@ -89,18 +89,16 @@ def resolve_redirects(pages: DataFrame, sql_redirects: DataFrame | None,
     resolved = state.filter("NOT dst_redirect").select("wiki", "src", "dst")
     # A chain that ends at a page outside the dump is a red link, not bad input.
     looping = state.filter("dst_redirect AND NOT broken").select("wiki", "src")
-    rejects = (looping.select("wiki", F.lit(None).cast("string").alias("source_file"),
-                              F.col("src").alias("page_id"),
-                              F.lit(None).cast("bigint").alias("position"),
-                              F.lit("redirects").alias("stage"),
-                              F.lit(f"redirect_loop: a cycle or a chain over "
-                                    f"{MAX_REDIRECT_HOPS} hops; dropped").alias("reason"))
-               .unionByName(interwiki.select(
-                   "wiki", F.lit(None).cast("string").alias("source_file"),
-                   F.col("src").alias("page_id"), F.lit(None).cast("bigint").alias("position"),
-                   F.lit("redirects").alias("stage"),
-                   F.concat(F.lit("redirect_interwiki: leads to another wiki ("),
-                            F.col("iw"), F.lit("); dropped")).alias("reason"))))
+    def reject(df, reason):
+        return df.select("wiki", F.lit(None).cast("string").alias("source_file"),
+                         F.col("src").alias("page_id"),
+                         F.lit(None).cast("bigint").alias("position"),
+                         F.lit("redirects").alias("stage"), reason.alias("reason"))
+
+    rejects = reject(looping, F.lit(f"redirect_loop: a cycle or a chain over "
+                                    f"{MAX_REDIRECT_HOPS} hops; dropped")).unionByName(
+        reject(interwiki, F.concat(F.lit("redirect_interwiki: leads to another wiki ("),
+                                   F.col("iw"), F.lit("); dropped"))))
     return resolved, rejects
 
 

@@ -35,7 +35,6 @@ PAGES_ARROW = pa.schema([
     ("bytes_in", pa.int64()), ("parse_seconds", pa.float64()), ("reject", pa.string())])
 assert PAGES_ARROW.names == list(PAGE_FIELDS)
 PAGES_SCHEMA = from_arrow_schema(PAGES_ARROW)
-SQL_REJECT_SCHEMA = "wiki STRING, source_file STRING, position BIGINT, reason STRING"
 
 
 def check_bz2(spark, path: str, size: int) -> str | None:
@@ -111,7 +110,7 @@ def read_sql_header(spark, path: str) -> Table:
 def read_sql(spark, files: dict[str, str], columns: tuple[str, ...], keep=None):
     """All rows of one table kind (every file in ``files``, path -> wiki) in one scan:
     an RDD of (wiki, values of ``columns``), columns mapped by name from each file's own
-    CREATE TABLE; and an RDD of reject rows for the lines that could not be parsed.
+    CREATE TABLE; and an RDD of ``rejects`` rows for the lines that could not be parsed.
     One scan for all files, since a Spark input per file costs about half a second of
     driver time, and a run over every Wikipedia has about a thousand such files."""
     layouts = {}
@@ -131,7 +130,7 @@ def read_sql(spark, files: dict[str, str], columns: tuple[str, ...], keep=None):
                 if keep is None or keep(values):
                     yield ("row", (wiki, values))
             if err:
-                yield ("reject", (wiki, name, None,
+                yield ("reject", (wiki, name, None, None, "sql",
                                   f"bad SQL line ({len(good)} rows kept before it): {err}"))
 
     lines = spark.read.text(list(files)).select(F.input_file_name(), "value")
