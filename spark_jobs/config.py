@@ -94,14 +94,20 @@ class AugmentConfig:
 
 
 def parse_args(argv: list[str] | None = None) -> AugmentConfig:
-    p = argparse.ArgumentParser(
-        prog="spark-submit spark_jobs/augment.py",
+    return parse_config(
+        AugmentConfig, argv, prog="spark-submit spark_jobs/augment.py",
         description="Build LEIA-augmented Delta tables from Wikimedia dumps: parse "
                     "every article, resolve its links through redirects, align them "
                     "to the pivot language and insert the pivot titles between "
-                    "markers. Runs on the bundled sample with no arguments.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    for f in fields(AugmentConfig):
+                    "markers. Runs on the bundled sample with no arguments.")
+
+
+def parse_config(cls, argv: list[str] | None, prog: str, description: str):
+    """A config dataclass from the command line: one flag per field, its help from the
+    field's metadata; ``cls.validate()`` errors become usage errors (exit 2)."""
+    p = argparse.ArgumentParser(prog=prog, description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in fields(cls):
         flag = "--" + f.name.replace("_", "-")
         meta = dict(f.metadata)
         if f.type in ("bool", bool):
@@ -110,8 +116,9 @@ def parse_args(argv: list[str] | None = None) -> AugmentConfig:
             continue
         kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
         p.add_argument(flag, dest=f.name, default=f.default, type=kind,
-                       help=meta["help"], choices=meta.get("choices"))
-    cfg = AugmentConfig(**vars(p.parse_args(argv)))
+                       help=meta["help"], choices=meta.get("choices"),
+                       required=meta.get("required", False))
+    cfg = cls(**vars(p.parse_args(argv)))
     try:
         cfg.validate()
     except ValueError as e:

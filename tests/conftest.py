@@ -55,3 +55,22 @@ def sample_run(spark, tmp_path_factory):
     cfg = parse_args(["--out", str(out), "--split-mb", "0.25"])
     summary = run(spark, cfg)
     return out, summary
+
+
+def _sample_texts(limit=3 << 20):
+    from leia.toy_tokenizer import dump_texts
+    return dump_texts(SAMPLE, limit_bytes=limit)
+
+
+@pytest.fixture(scope="session")
+def bpe_tokenizer(tmp_path_factory):
+    """A byte-level BPE (Llama-3 / GPT-2 style, BOS first) trained on the sample."""
+    from leia.toy_tokenizer import train_bpe
+    return str(train_bpe(_sample_texts(), tmp_path_factory.mktemp("bpe"), 3000))
+
+
+@pytest.fixture(scope="session")
+def spm_tokenizer(tmp_path_factory):
+    """A SentencePiece BPE loaded as a fast Llama tokenizer (Llama-2 style)."""
+    from leia.toy_tokenizer import train_sentencepiece
+    return str(train_sentencepiece(_sample_texts(), tmp_path_factory.mktemp("spm"), 3000))

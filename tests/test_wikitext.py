@@ -25,6 +25,8 @@ def test_anchor_pipe_and_link_trail():
 def test_trail_follows_the_language():
     # Russian's trail takes Cyrillic letters; Japanese (default trail) takes none.
     assert links("[[Москва]]ми", "ru")[1] == [("Москвами", "Москва")]
+    # Greek (MessagesEl.php), as on the bundled elwikivoyage pages: [[Αλγερία]]ς.
+    assert links("[[Αλγερία]]ς.", "el")[1] == [("Αλγερίας", "Αλγερία")]
     assert links("[[東京]]都", "ja")[1] == [("東京", "東京")]
 
 

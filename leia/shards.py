@@ -1,0 +1,455 @@
+"""The token shard format: the contract between the encoder (writer) and the trainer,
+the notebooks and ``python -m leia.shards`` (readers).
+
+A shard folder holds ``manifest.json`` and, per shard ``NAME``, four little-endian
+arrays that ``numpy.memmap`` reads as they are:
+
+    NAME.tokens.bin   uint16 or uint32 token ids (the manifest's ``dtype``)
+    NAME.mask.bin     uint8 per token: 0 = never a training target (markers, ...)
+    NAME.docs.bin     int64 start offset of each document in NAME.tokens.bin
+    NAME.ids.bin      int64 pairs (wiki index into the manifest's ``wikis``, page id)
+
+and ``NAME.done.json``, the shard's completion record (counts, sha256 of each file),
+written after its files. The manifest, written last, lists those records. Every file is
+written under a temporary name and renamed, so a crash never leaves a file that looks
+complete: a shard without its record, or a folder without a manifest, is unfinished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+FORMAT = "leia-token-shards"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+FILE_KINDS = ("tokens", "mask", "docs", "ids")
+RERUN = "re-run spark_jobs/encode.py with the same arguments to rebuild it"
+
+
+class ShardError(ValueError):
+    """A shard folder that cannot be used as it is (missing, truncated, corrupt, or made
+    for another tokenizer). The message names the file and what to do."""
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:06d}"
+
+
+def file_names(name: str) -> dict[str, str]:
+    return {kind: f"{name}.{kind}.bin" for kind in FILE_KINDS}
+
+
+def record_name(name: str) -> str:
+    return f"{name}.done.json"
+
+
+def token_dtype(vocab_size: int) -> str:
+    """uint16 when every id fits (added tokens included), else uint32."""
+    return "uint16" if vocab_size <= 1 << 16 else "uint32"
+
+
+def vocab_fingerprint(vocab: dict[str, int]) -> str:
+    """sha256 of the token -> id map (added tokens included): two tokenizers with the
+    same fingerprint give the same ids to the same tokens."""
+    h = hashlib.sha256()
+    for token, i in sorted(vocab.items(), key=lambda kv: kv[1]):
+        h.update(f"{i}\t{token}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+# --- storage: local paths and any URI pyarrow.fs knows (s3://, hdfs://, gs://) -------
+
+def filesystem(uri: str):
+    """(pyarrow FileSystem, path in it) for a local path or a URI. Hadoop's ``s3a://``
+    is S3 to pyarrow."""
+    from pyarrow import fs as pafs
+
+    if "://" not in uri:
+        return pafs.LocalFileSystem(), os.path.abspath(uri)
+    if uri.startswith("s3a://") or uri.startswith("s3n://"):
+        uri = "s3://" + uri.split("://", 1)[1]
+    if uri.startswith("file://"):
+        return pafs.LocalFileSystem(), uri[len("file://"):]
+    return pafs.FileSystem.from_uri(uri)
+
+
+def _join(root: str, name: str) -> str:
+    return root.rstrip("/") + "/" + name
+
+
+class AtomicFile:
+    """A file written under a temporary name next to its final one and renamed on
+    ``commit``, so it is either absent or complete; ``abort`` removes the temporary."""
+
+    def __init__(self, fs, path: str):
+        folder, name = path.rsplit("/", 1)
+        self.fs, self.path = fs, path
+        self.tmp = _join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+        self.sha = hashlib.sha256()
+        self.out = fs.open_output_stream(self.tmp)
+
+    def write(self, chunk: bytes) -> None:
+        self.sha.update(chunk)
+        self.out.write(chunk)
+
+    def commit(self) -> str:
+        self.out.close()
+        self.fs.move(self.tmp, self.path)
+        return self.sha.hexdigest()
+
+    def abort(self) -> None:
+        try:
+            self.out.close()
+            self.fs.delete_file(self.tmp)
+        except Exception:
+            pass
+
+
+def write_bytes_atomic(fs, path: str, chunks: Iterable[bytes]) -> str:
+    """Write ``chunks`` to ``path`` atomically; returns the sha256."""
+    f = AtomicFile(fs, path)
+    try:
+        for chunk in chunks:
+            f.write(chunk)
+        return f.commit()
+    except BaseException:
+        f.abort()
+        raise
+
+
+def write_json_atomic(fs, path: str, obj) -> None:
+    write_bytes_atomic(fs, path, [json.dumps(obj, indent=1, sort_keys=True).encode()])
+
+
+def read_json(fs, path: str):
+    """The parsed file, or None when it is missing or unreadable (an unfinished write)."""
+    from pyarrow import fs as pafs
+
+    if fs.get_file_info(path).type != pafs.FileType.File:
+        return None
+    try:
+        with fs.open_input_stream(path) as f:
+            return json.loads(f.read().decode())
+    except (OSError, ValueError):
+        return None
+
+
+def file_sha256(fs, path: str) -> str:
+    h = hashlib.sha256()
+    with fs.open_input_stream(path) as f:
+        while chunk := f.read(8 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class DocumentTokens:
+    """One encoded document on its way into a shard."""
+
+    wiki_index: int
+    page_id: int
+    tokens: np.ndarray
+    mask: np.ndarray
+
+
+def write_shard(root: str, name: str, docs: Iterable[DocumentTokens], dtype: str,
+               extra=None) -> dict:
+    """Write one shard's four files, streaming ``docs`` once, then its completion record;
+    returns the record. Runs on executors; ``root`` may be a local path or a URI.
+    ``extra``: more fields for the record, or a function giving them once ``docs`` has
+    been consumed."""
+    fs, base = filesystem(root)
+    fs.create_dir(base, recursive=True)
+    files = file_names(name)
+    np_dtype = np.dtype(dtype).newbyteorder("<")
+    tokens_f = AtomicFile(fs, _join(base, files["tokens"]))
+    mask_f = AtomicFile(fs, _join(base, files["mask"]))
+    starts, ids, total, masked = [], [], 0, 0
+    try:
+        for d in docs:
+            starts.append(total)
+            ids.append((d.wiki_index, d.page_id))
+            tokens_f.write(np.asarray(d.tokens).astype(np_dtype, copy=False).tobytes())
+            mask_f.write(np.asarray(d.mask, dtype=np.uint8).tobytes())
+            total += len(d.tokens)
+            masked += int(len(d.mask) - np.count_nonzero(d.mask))
+        sha = {"tokens": tokens_f.commit(), "mask": mask_f.commit()}
+    except BaseException:
+        tokens_f.abort()
+        mask_f.abort()
+        raise
+    sha["docs"] = write_bytes_atomic(fs, _join(base, files["docs"]),
+                                     [np.asarray(starts, dtype="<i8").tobytes()])
+    sha["ids"] = write_bytes_atomic(fs, _join(base, files["ids"]),
+                                    [np.asarray(ids, dtype="<i8").reshape(-1, 2).tobytes()])
+    record = {"name": name, "files": files, "sha256": sha, "dtype": dtype,
+              "tokens": total, "documents": len(starts), "masked": masked,
+              **((extra() if callable(extra) else extra) or {})}
+    write_json_atomic(fs, _join(base, record_name(name)), record)
+    return record
+
+
+def expected_sizes(record: dict) -> dict[str, int]:
+    """Byte size of each of a shard's files, from its record."""
+    n, docs = record["tokens"], record["documents"]
+    return {"tokens": n * np.dtype(record["dtype"]).itemsize, "mask": n,
+            "docs": docs * 8, "ids": docs * 16}
+
+
+def shard_complete(root: str, record: dict, verify: bool = True) -> bool:
+    """Whether a shard's files are all there with the record's sizes (and hashes)."""
+    fs, base = filesystem(root)
+    for kind, size in expected_sizes(record).items():
+        path = _join(base, record["files"][kind])
+        if fs.get_file_info(path).size != size:
+            return False
+        if verify and file_sha256(fs, path) != record["sha256"][kind]:
+            return False
+    return True
+
+
+# --- reading ------------------------------------------------------------------------
+
+@dataclass
+class Document:
+    wiki: str
+    page_id: int
+    tokens: np.ndarray
+    mask: np.ndarray
+
+
+class Shard:
+    """One shard's arrays, memory-mapped (nothing is read until it is used)."""
+
+    def __init__(self, root: Path, record: dict):
+        self.name = record["name"]
+        self.record = record
+        dtype = record["dtype"]
+        paths = {k: root / f for k, f in record["files"].items()}
+        expected = expected_sizes(record)
+        for kind, path in paths.items():
+            if not path.is_file():
+                raise ShardError(f"{path}: missing; {RERUN}")
+            size = path.stat().st_size
+            if size != expected[kind]:
+                raise ShardError(f"{path}: {size} bytes where the manifest says "
+                                 f"{expected[kind]} (truncated or from another build); "
+                                 f"{RERUN}")
+        self.paths = paths
+        self.tokens = _memmap(paths["tokens"], np.dtype(dtype).newbyteorder("<"))
+        self.mask = _memmap(paths["mask"], np.uint8)
+        self.doc_starts = _memmap(paths["docs"], np.dtype("<i8"))
+        self.ids = _memmap(paths["ids"], np.dtype("<i8")).reshape(-1, 2)
+
+    def verify(self) -> None:
+        for kind, path in self.paths.items():
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                while chunk := f.read(8 << 20):
+                    h.update(chunk)
+            if h.hexdigest() != self.record["sha256"][kind]:
+                raise ShardError(f"{path}: sha256 differs from the manifest's (the file "
+                                 f"is corrupt); {RERUN}")
+
+    def document_bounds(self, i: int) -> tuple[int, int]:
+        start = int(self.doc_starts[i])
+        end = int(self.doc_starts[i + 1]) if i + 1 < len(self.doc_starts) else len(self.tokens)
+        return start, end
+
+
+def _memmap(path: Path, dtype) -> np.ndarray:
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+class ShardSet:
+    """A shard folder opened for reading: the manifest, the shards (memory-mapped), and
+    the stream of all their tokens in order, as one logical array."""
+
+    def __init__(self, root: str | Path, verify: bool = False):
+        self.root = Path(root)
+        path = self.root / MANIFEST
+        if not path.is_file():
+            unfinished = sorted(p.name for p in self.root.glob("*.done.json")) \
+                if self.root.is_dir() else []
+            raise ShardError(
+                f"{path}: no manifest, so {self.root} is not a finished shard folder"
+                + (f" ({len(unfinished)} shard(s) were written before the build stopped)"
+                   if unfinished else "") + f"; {RERUN}")
+        try:
+            self.manifest = json.loads(path.read_text())
+        except ValueError as e:
+            raise ShardError(f"{path}: not valid JSON ({e}); {RERUN}") from None
+        if self.manifest.get("format") != FORMAT:
+            raise ShardError(f"{path}: not a {FORMAT} manifest")
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise ShardError(f"{path}: format version {self.manifest.get('format_version')}"
+                             f", this reader reads {FORMAT_VERSION}; {RERUN}")
+        self.dtype = self.manifest["dtype"]
+        self.wikis: list[str] = self.manifest["wikis"]
+        self.shards = [Shard(self.root, r) for r in self.manifest["shards"]]
+        sizes = np.array([len(s.tokens) for s in self.shards], dtype=np.int64)
+        self._starts = np.concatenate([[0], np.cumsum(sizes)])
+        if verify:
+            self.verify()
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self._starts[-1])
+
+    @property
+    def num_documents(self) -> int:
+        return sum(len(s.doc_starts) for s in self.shards)
+
+    @property
+    def special_ids(self) -> dict[str, int]:
+        return {k: v["id"] for k, v in self.manifest["special_tokens"].items()}
+
+    def verify(self) -> None:
+        """Check every file's sha256 against the manifest (reads everything)."""
+        for s in self.shards:
+            s.verify()
+
+    def check_tokenizer(self, tokenizer) -> None:
+        """Fail clearly unless ``tokenizer`` (a transformers tokenizer with the markers
+        added, or a ``tokenizers.Tokenizer``) gives the ids these shards were made with."""
+        vocab, size = _vocab_of(tokenizer)
+        want = self.manifest["tokenizer"]
+        where = f"the shards in {self.root} were made with {want['name']!r}"
+        if size != want["vocab_size"]:
+            raise ShardError(f"tokenizer mismatch: {where} (vocabulary {want['vocab_size']}"
+                             f" tokens, markers included), the given tokenizer has {size}")
+        for role, spec in self.manifest["special_tokens"].items():
+            got = vocab.get(spec["token"])
+            if got != spec["id"]:
+                raise ShardError(f"tokenizer mismatch: {where}, where {role} "
+                                 f"{spec['token']!r} is id {spec['id']}; the given "
+                                 f"tokenizer has it as {got}")
+        if vocab_fingerprint(vocab) != want["vocab_sha256"]:
+            raise ShardError(f"tokenizer mismatch: {where}; the given tokenizer has the "
+                             "same size and special ids but other tokens (vocabulary "
+                             "sha256 differs)")
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Tokens and mask of positions [start, stop) of the whole stream (copies only
+        when the range crosses a shard boundary)."""
+        if not 0 <= start <= stop <= self.num_tokens:
+            raise IndexError(f"[{start}, {stop}) outside the {self.num_tokens} tokens")
+        first = int(np.searchsorted(self._starts, start, side="right")) - 1
+        s = self.shards[first]
+        lo = start - int(self._starts[first])
+        if stop <= self._starts[first + 1]:
+            hi = stop - int(self._starts[first])
+            return s.tokens[lo:hi], s.mask[lo:hi]
+        toks, masks, i, pos = [], [], first, start
+        while pos < stop:
+            s, base = self.shards[i], int(self._starts[i])
+            hi = min(stop, int(self._starts[i + 1])) - base
+            toks.append(s.tokens[pos - base:hi])
+            masks.append(s.mask[pos - base:hi])
+            pos, i = base + hi, i + 1
+        return np.concatenate(toks), np.concatenate(masks)
+
+    def documents(self) -> Iterator[Document]:
+        for s in self.shards:
+            for i in range(len(s.doc_starts)):
+                lo, hi = s.document_bounds(i)
+                wiki_index, page_id = (int(x) for x in s.ids[i])
+                yield Document(self.wikis[wiki_index], page_id, s.tokens[lo:hi],
+                               s.mask[lo:hi])
+
+    def summary(self) -> str:
+        m = self.manifest
+        t = m["totals"]
+        lines = [
+            f"{self.root}: {len(self.shards)} shard(s), {self.num_documents:,} documents, "
+            f"{self.num_tokens:,} tokens ({m['dtype']})",
+            f"  tokenizer   {m['tokenizer']['name']} (vocabulary {m['tokenizer']['vocab_size']:,},"
+            f" sha256 {m['tokenizer']['vocab_sha256'][:12]})",
+            "  special     " + ", ".join(f"{k}={v['token']}:{v['id']}"
+                                         for k, v in m["special_tokens"].items()),
+            f"  loss mask   {m['loss_mask']} ({t['masked']:,} tokens not trained on)",
+            f"  source      {m['source']['table']} version {m['source']['version']}, "
+            f"wikis {', '.join(self.wikis)}",
+            f"  insertions  {t['placed']:,} placed, {t['moved']:,} moved to a token "
+            f"boundary, {t['dropped']:,} dropped; {t['empty_documents']:,} empty "
+            "article(s) skipped",
+        ]
+        return "\n".join(lines)
+
+
+def _vocab_of(tokenizer) -> tuple[dict[str, int], int]:
+    if hasattr(tokenizer, "get_vocab_size"):  # tokenizers.Tokenizer
+        return tokenizer.get_vocab(with_added_tokens=True), \
+            tokenizer.get_vocab_size(with_added_tokens=True)
+    return tokenizer.get_vocab(), len(tokenizer)
+
+
+def show(root: str, tokenizer=None, docs: int = 3, verify: bool = False,
+         width: int = 600, file=None) -> ShardSet:
+    """Print a shard folder's summary and a few documents decoded with the markers
+    visible, so a person sees what the model will read. ``tokenizer`` defaults to the
+    one saved with the shards."""
+    file = file or sys.stdout
+    shards = ShardSet(root, verify=verify)
+    print(shards.summary(), file=file)
+    if verify:
+        print("  verified    sha256 of every file matches the manifest", file=file)
+    if docs <= 0:
+        return shards
+    if tokenizer is None:
+        from tokenizers import Tokenizer
+        path = Path(root) / "tokenizer" / "tokenizer.json"
+        if not path.is_file():
+            print(f"  (no {path}: pass a tokenizer to decode documents)", file=file)
+            return shards
+        tokenizer = Tokenizer.from_file(str(path))
+    shards.check_tokenizer(tokenizer)
+    for n, doc in enumerate(shards.documents()):
+        if n >= docs:
+            break
+        text = tokenizer.decode([int(t) for t in doc.tokens], skip_special_tokens=False)
+        masked = int((doc.mask == 0).sum())
+        print(f"\n--- {doc.wiki} page {doc.page_id}: {len(doc.tokens)} tokens, "
+              f"{masked} masked", file=file)
+        print(text[:width] + (" ..." if len(text) > width else ""), file=file)
+    return shards
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m leia.shards",
+        description="Summarise a token shard folder and decode a few documents with the "
+                    "markers visible.")
+    p.add_argument("folder", help="shard folder (the encoder's --out)")
+    p.add_argument("--docs", type=int, default=3, help="documents to decode")
+    p.add_argument("--verify", action="store_true",
+                   help="check the sha256 of every file against the manifest")
+    p.add_argument("--tokenizer", default=None,
+                   help="tokenizer.json to decode with (default: the one saved with "
+                        "the shards)")
+    args = p.parse_args(argv)
+    tok = None
+    if args.tokenizer:
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(args.tokenizer)
+    try:
+        show(args.folder, tok, args.docs, args.verify)
+    except ShardError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

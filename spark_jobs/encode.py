@@ -1,0 +1,431 @@
+"""LEIA encoder: the augmented Delta table -> memory-mapped token shards for the trainer.
+
+    spark-submit spark_jobs/encode.py --table out/corpus/augmented \\
+        --tokenizer meta-llama/Llama-2-7b-hf --out out/shards
+    python spark_jobs/encode.py --tokenizer DIR          # local[*], the sample's table
+
+Steps: read the table (a pinned Delta version if asked) -> encode every article on the
+executors (tokenised once, names spliced in at token boundaries, loss mask) -> sort by
+(wiki, page id) -> cut the stream into shards of about --tokens-per-shard tokens ->
+executors write their shards straight to --out -> the driver writes manifest.json last.
+A re-run with the same arguments keeps the shards that are complete and verified, and
+encodes only the articles of the others.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyspark import StorageLevel  # noqa: E402
+
+from leia import shards as fmt  # noqa: E402
+from leia.encode import cached_encoder  # noqa: E402
+from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
+from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
+from spark_jobs.session import build_spark  # noqa: E402
+
+ENCODED = ("wiki STRING, page_id BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
+           "placed INT, moved INT, dropped INT")
+BATCH = 256  # articles per tokenizer call
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+@dataclass
+class Source:
+    """The rows to encode and what the corpus builder recorded about them."""
+
+    table: str
+    version: int
+    wikis: list[str]
+    params: dict[str, dict]  # per wiki: the augmentation commit's metadata
+    markers: tuple[str, str]
+    rows: object  # DataFrame: wiki, page_id, text, insertions
+
+
+def read_source(spark, cfg: EncodeConfig) -> Source:
+    """The table at the asked (or latest) version, its wikis, and per wiki the
+    parameters of the commit that last wrote it (strategy, p, seed, markers)."""
+    from delta.tables import DeltaTable
+    from pyspark.sql.utils import AnalysisException
+
+    try:
+        history = (DeltaTable.forPath(spark, cfg.table).history()
+                   .select("version", "userMetadata").collect())
+    except AnalysisException as e:
+        raise ValueError(f"--table {cfg.table}: not a Delta table ({str(e).splitlines()[0]});"
+                         " give the corpus builder's OUT/augmented") from None
+    latest = max(h.version for h in history)
+    version = latest if cfg.version is None else cfg.version
+    if version > latest:
+        raise ValueError(f"--version {version}: {cfg.table} has versions 0 to {latest}")
+    params: dict[str, dict] = {}
+    for h in sorted(history, key=lambda h: h.version):
+        if h.version <= version and h.userMetadata:
+            meta = json.loads(h.userMetadata)
+            for w in meta.get("wikis", []):
+                params[w] = meta
+    rows = (spark.read.format("delta").option("versionAsOf", version).load(cfg.table)
+            .select("wiki", "page_id", "text", "insertions"))
+    present = sorted(r.wiki for r in rows.select("wiki").distinct().collect())
+    wanted = cfg.wiki_list()
+    if not present:
+        raise ValueError(f"{cfg.table} (version {version}) holds no articles: build the "
+                         "corpus first (spark_jobs/augment.py)")
+    if wanted is None:
+        wikis = present
+    else:
+        missing = [w for w in wanted if w not in present]
+        if missing:
+            raise ValueError(f"no articles for {', '.join(missing)} in {cfg.table} "
+                             f"(version {version}); wikis there: {', '.join(present)}")
+        wikis = sorted(wanted)
+        rows = rows.where(rows.wiki.isin(wikis))
+    unknown = [w for w in wikis if w not in params]
+    if unknown:
+        raise ValueError(f"{cfg.table}: no augmentation parameters recorded for "
+                         f"{', '.join(unknown)} in the table's commit metadata; rebuild "
+                         "those wikis with spark_jobs/augment.py")
+    markers = {tuple(params[w]["markers"]) for w in wikis}
+    if len(markers) > 1:
+        raise ValueError(f"the wikis use different markers ({sorted(markers)}); one "
+                         "tokenizer has one pair: encode them separately (--wikis)")
+    return Source(cfg.table, version, wikis, params, markers.pop(), rows)
+
+
+def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
+                dtype: str, done: "DoneShards"):
+    """Every article as token and mask bytes, with its insertion counts. Articles of
+    shards already complete are skipped before tokenising."""
+    bc = spark.sparkContext.broadcast(layout)
+    policy, off_boundary, append_eos = cfg.mask_policy, cfg.off_boundary, cfg.append_eos
+    ranges = done.ranges
+
+    def encode_batches(batches):
+        import numpy as np
+        import pyarrow as pa
+
+        encoder = cached_encoder(bc.value, policy, off_boundary, append_eos)
+        starts = [r[0] for r in ranges]
+        for batch in batches:
+            cols = batch.to_pydict()
+            keep = [i for i, key in enumerate(zip(cols["wiki"], cols["page_id"]))
+                    if not _in_ranges(key, ranges, starts)]
+            for lo in range(0, len(keep), BATCH):
+                idx = keep[lo:lo + BATCH]
+                docs = encoder.encode(
+                    [cols["text"][i] or "" for i in idx],
+                    [[(x["offset"], x["pivot_title"], x["anchor_start"], x["anchor_end"])
+                      for x in (cols["insertions"][i] or [])] for i in idx],
+                    [strategies[cols["wiki"][i]] for i in idx])
+                yield pa.RecordBatch.from_pydict({
+                    "wiki": [cols["wiki"][i] for i in idx],
+                    "page_id": [cols["page_id"][i] for i in idx],
+                    "n_tokens": [len(d.tokens) for d in docs],
+                    "tokens": [d.tokens.astype(dtype).tobytes() for d in docs],
+                    "mask": [d.mask.astype(np.uint8).tobytes() for d in docs],
+                    "placed": [d.placed for d in docs],
+                    "moved": [d.moved for d in docs],
+                    "dropped": [d.dropped for d in docs],
+                }, schema=_arrow_schema())
+
+    return rows.mapInArrow(encode_batches, ENCODED)
+
+
+def _arrow_schema():
+    import pyarrow as pa
+    return pa.schema([("wiki", pa.string()), ("page_id", pa.int64()),
+                      ("n_tokens", pa.int64()), ("tokens", pa.binary()),
+                      ("mask", pa.binary()), ("placed", pa.int32()),
+                      ("moved", pa.int32()), ("dropped", pa.int32())])
+
+
+def _in_ranges(key, ranges, starts) -> bool:
+    i = bisect.bisect_right(starts, key) - 1
+    return i >= 0 and ranges[i][0] <= key <= ranges[i][1]
+
+
+@dataclass
+class DoneShards:
+    """Shards of an earlier run of the same build that are complete and verified."""
+
+    records: list[dict]
+
+    @property
+    def ranges(self) -> list[tuple[tuple, tuple]]:
+        return [(tuple(r["first_key"]), tuple(r["last_key"])) for r in self.records]
+
+    @property
+    def tokens(self) -> int:
+        return sum(r["tokens"] for r in self.records)
+
+    def tokens_before(self):
+        """A function: tokens of the complete shards that come before a (wiki, page id)."""
+        lasts = [tuple(r["last_key"]) for r in self.records]
+        cum = [0]
+        for r in self.records:
+            cum.append(cum[-1] + r["tokens"])
+        return lambda key: cum[bisect.bisect_left(lasts, key)]
+
+
+def find_done(spark, out: str, fingerprint: str) -> DoneShards:
+    """Completion records of this build already in ``out``, checked (sizes and sha256)
+    on the executors in parallel."""
+    from pyarrow import fs as pafs
+
+    fs, base = fmt.filesystem(out)
+    if fs.get_file_info(base).type != pafs.FileType.Directory:
+        return DoneShards([])
+    infos = fs.get_file_info(pafs.FileSelector(base))
+    records = [fmt.read_json(fs, i.path) for i in infos if i.base_name.endswith(".done.json")]
+    records = [r for r in records if r and r.get("fingerprint") == fingerprint]
+    if not records:
+        return DoneShards([])
+    ok = (spark.sparkContext.parallelize(records, min(len(records), 64))
+          .filter(lambda r: fmt.shard_complete(out, r, verify=True)).collect())
+    return DoneShards(sorted(ok, key=lambda r: tuple(r["first_key"])))
+
+
+def assign_shards(encoded, target: int, done: DoneShards, partitions: int):
+    """Sort the articles by (wiki, page id) and give each the shard its first token
+    falls in, counting the tokens of every article before it (those of complete shards
+    included), so the cut is the same whatever the partitioning or the restarts."""
+    ranged = (encoded.repartitionByRange(partitions, "wiki", "page_id")
+              .sortWithinPartitions("wiki", "page_id")
+              .persist(StorageLevel.MEMORY_AND_DISK))
+    sums = dict(ranged.select("n_tokens").rdd
+                .mapPartitionsWithIndex(lambda i, rows: [(i, sum(r[0] for r in rows))])
+                .collect())
+    offsets, total = {}, 0
+    for i in sorted(sums):
+        offsets[i], total = total, total + sums[i]
+    before = done.tokens_before()
+
+    def assign(index, rows):
+        offset = offsets[index]
+        for r in rows:
+            key = (r.wiki, r.page_id)
+            shard = (offset + before(key)) // target
+            yield (shard, r.wiki, r.page_id), (r.n_tokens, r.tokens, r.mask, r.placed,
+                                               r.moved, r.dropped)
+            offset += r.n_tokens
+
+    n_ids = (total + done.tokens) // target + 1
+    keyed = ranged.rdd.mapPartitionsWithIndex(assign)
+    return keyed.repartitionAndSortWithinPartitions(n_ids, lambda k: k[0]), ranged, total
+
+
+def write_partitions(keyed, out: str, dtype: str, wiki_index: dict[str, int],
+                     fingerprint: str) -> list[dict]:
+    """Each partition holds one shard's articles in order; write it, return records."""
+
+    def write(rows):
+        import numpy as np
+
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return
+        shard = first[0][0]
+        stats = {"placed": 0, "moved": 0, "dropped": 0, "empty_documents": 0,
+                 "per_wiki": {}}
+        keys = []
+
+        def docs():
+            for (s, wiki, page_id), (n, tokens, mask, placed, moved, dropped) in \
+                    _chain(first, rows):
+                assert s == shard, "one shard per partition"
+                keys.append((wiki, page_id))
+                stats["placed"] += placed
+                stats["moved"] += moved
+                stats["dropped"] += dropped
+                if n == 0:
+                    stats["empty_documents"] += 1
+                    continue
+                per = stats["per_wiki"].setdefault(wiki, [0, 0])
+                per[0] += 1
+                per[1] += n
+                yield fmt.DocumentTokens(wiki_index[wiki], page_id,
+                                         np.frombuffer(tokens, dtype=dtype),
+                                         np.frombuffer(mask, dtype=np.uint8))
+
+        # The record's keys are known only after the rows are streamed; write_shard
+        # calls extra() after the data files are committed.
+        record = fmt.write_shard(out, fmt.shard_name(shard), docs(), dtype, extra=lambda: {
+            "index": shard, "fingerprint": fingerprint, "first_key": list(keys[0]),
+            "last_key": list(keys[-1]), **stats})
+        yield record
+
+    return keyed.mapPartitions(write).collect()
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
+                      dtype: str) -> str:
+    """What makes two builds the same: a shard of an earlier run is reused only when
+    all of this matches."""
+    key = {"format_version": fmt.FORMAT_VERSION, "table": source.table,
+           "version": source.version, "wikis": source.wikis,
+           "vocab_sha256": tokenizer_info["tokenizer"]["vocab_sha256"],
+           "special_tokens": tokenizer_info["special_tokens"],
+           "mask_policy": cfg.mask_policy, "off_boundary": cfg.off_boundary,
+           "append_eos": cfg.append_eos, "tokens_per_shard": cfg.tokens_per_shard,
+           "dtype": dtype, "params": {w: source.params[w] for w in source.wikis}}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def save_tokenizer(tok, out: str) -> None:
+    """The tokenizer with the markers, next to the shards, so the trainer and readers
+    use exactly the ids the shards were made with."""
+    fs, base = fmt.filesystem(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        tok.save_pretrained(tmp)
+        fs.create_dir(base + "/tokenizer", recursive=True)
+        for f in sorted(Path(tmp).iterdir()):
+            fmt.write_bytes_atomic(fs, f"{base}/tokenizer/{f.name}", [f.read_bytes()])
+
+
+def remove_stale(out: str, keep: set[str]) -> int:
+    """Delete shard files and temporaries in ``out`` that the manifest does not list
+    (from an earlier, different build, or a crashed attempt)."""
+    from pyarrow import fs as pafs
+
+    fs, base = fmt.filesystem(out)
+    removed = 0
+    for info in fs.get_file_info(pafs.FileSelector(base)):
+        name = info.base_name
+        ours = name.startswith("shard-") or (name.startswith(".shard-")
+                                             and name.endswith(".tmp"))
+        if info.type == pafs.FileType.File and ours and name not in keep:
+            fs.delete_file(info.path)
+            removed += 1
+    return removed
+
+
+def run(spark, cfg: EncodeConfig) -> dict:
+    """Encode and write the shard folder; returns the manifest."""
+    t0 = time.time()
+    source = read_source(spark, cfg)
+    log(f"table {source.table} version {source.version}: wikis {', '.join(source.wikis)}")
+    tok = load_tokenizer(cfg.tokenizer, source.markers)
+    layout = token_layout(tok, source.markers)
+    info = describe(tok, source.markers)
+    dtype = fmt.token_dtype(info["tokenizer"]["vocab_size"])
+    fingerprint = build_fingerprint(cfg, source, info, dtype)
+    log(f"tokenizer {cfg.tokenizer}: {info['tokenizer']['vocab_size']:,} tokens with the "
+        f"markers ({layout.start_id}, {layout.end_id}); {dtype}; BOS/prefix "
+        f"{list(layout.prefix)}")
+
+    fs, base = fmt.filesystem(cfg.out)
+    manifest_path = f"{base}/{fmt.MANIFEST}"
+    old = fmt.read_json(fs, manifest_path)
+    if old and old.get("fingerprint") == fingerprint and all(
+            fmt.shard_complete(cfg.out, r, verify=False) for r in old["shards"]):
+        log(f"{cfg.out} is already this build ({len(old['shards'])} shards): nothing to do")
+        return old
+    if old:  # a rebuild must never look finished before it is
+        fs.delete_file(manifest_path)
+    done = find_done(spark, cfg.out, fingerprint)
+    if done.records:
+        log(f"keeping {len(done.records)} complete, verified shard(s) of an earlier run "
+            f"({done.tokens:,} tokens); encoding the rest")
+    save_tokenizer(tok, cfg.out)
+
+    strategies = {w: source.params[w]["strategy"] for w in source.wikis}
+    encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, done)
+    partitions = cfg.partitions or 2 * spark.sparkContext.defaultParallelism
+    log("encoding and sorting articles")
+    keyed, ranged, new_tokens = assign_shards(encoded, cfg.tokens_per_shard, done,
+                                              partitions)
+    log(f"encoded {new_tokens:,} tokens; writing shards")
+    wiki_index = {w: i for i, w in enumerate(source.wikis)}
+    records = write_partitions(keyed, cfg.out, dtype, wiki_index, fingerprint)
+    ranged.unpersist()
+    records = sorted(done.records + records, key=lambda r: r["index"])
+
+    totals = {k: sum(r[k] for r in records) for k in
+              ("tokens", "documents", "masked", "placed", "moved", "dropped",
+               "empty_documents")}
+    per_wiki = {w: {"documents": 0, "tokens": 0} for w in source.wikis}
+    for r in records:
+        for w, (d, n) in r["per_wiki"].items():
+            per_wiki[w]["documents"] += d
+            per_wiki[w]["tokens"] += n
+    manifest = {
+        "format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "fingerprint": fingerprint, **info, "dtype": dtype,
+        "loss_mask": cfg.mask_policy,
+        "layout": {"prefix": list(layout.prefix), "suffix": list(layout.suffix),
+                   "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary},
+        "source": {"table": source.table, "version": source.version},
+        "wikis": source.wikis,
+        "augmentation": None if not cfg.augmentation else {
+            w: {k: source.params[w].get(k) for k in
+                ("strategy", "prob", "seed", "markers", "pivot", "run_id")}
+            for w in source.wikis},
+        "tokens_per_shard": cfg.tokens_per_shard,
+        "totals": totals, "per_wiki": per_wiki, "shards": records,
+        "seconds": round(time.time() - t0, 1),
+    }
+    fmt.write_json_atomic(fs, manifest_path, manifest)
+    keep = {fmt.MANIFEST} | {fmt.record_name(r["name"]) for r in records} | {
+        f for r in records for f in r["files"].values()}
+    removed = remove_stale(cfg.out, keep)
+    if removed:
+        log(f"removed {removed} stale file(s) of an earlier build")
+    return manifest
+
+
+def print_summary(manifest: dict, out: str) -> None:
+    t = manifest["totals"]
+    print(f"\nwrote {out}: {len(manifest['shards'])} shard(s), {t['documents']:,} "
+          f"documents, {t['tokens']:,} tokens ({manifest['dtype']}), "
+          f"{manifest['seconds']} s")
+    print(f"{'wiki':<16}{'documents':>12}{'tokens':>14}")
+    for w, s in manifest["per_wiki"].items():
+        print(f"{w:<16}{s['documents']:>12,}{s['tokens']:>14,}")
+    print(f"insertions: {t['placed']:,} placed ({t['moved']:,} moved to the nearest token "
+          f"boundary), {t['dropped']:,} dropped; {t['masked']:,} tokens masked from the "
+          f"loss; {t['empty_documents']:,} empty article(s) skipped")
+    print(f"inspect: python -m leia.shards {out}")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    cfg = parse_args(argv)
+    print("leia encode: config\n" + cfg.to_json(), flush=True)
+    # One task per core already; the tokenizer's own thread pool would oversubscribe.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    spark = build_spark("leia-encode", cfg.master,
+                        {"spark.executorEnv.TOKENIZERS_PARALLELISM": "false",
+                         "spark.ui.showConsoleProgress": str(sys.stdout.isatty()).lower()})
+    spark.sparkContext.setLogLevel("WARN")
+    try:
+        manifest = run(spark, cfg)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    print_summary(manifest, cfg.out)
+    return manifest
+
+
+if __name__ == "__main__":
+    main()
