@@ -4,17 +4,18 @@
         --tokenizer meta-llama/Llama-2-7b-hf --out out/shards
     python spark_jobs/encode.py --tokenizer DIR          # local[*], the sample's table
 
-Steps: read the table (a pinned Delta version if asked) -> encode every article on the
-executors (tokenised once, names spliced in at token boundaries, loss mask) -> sort by
-(wiki, page id) -> cut the stream into shards of about --tokens-per-shard tokens ->
-executors write their shards straight to --out -> the driver writes manifest.json last.
+Steps: read the table (a pinned Delta version if asked) -> encode every article where
+it is read (tokenised once, names spliced in at token boundaries, loss mask) -> count
+the tokens and choose ceil(total / --tokens-per-shard) shards -> send each article to
+the shard a stable hash of (wiki, page id) picks, so every shard holds a fair sample of
+every wiki -> executors write their shards, articles in (wiki, page id) order, straight
+to --out -> the driver writes manifest.json last.
 A re-run with the same arguments keeps the shards that are complete and verified, and
 encodes only the articles of the others.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
 from spark_jobs.session import build_spark  # noqa: E402
 
-ENCODED = ("wiki STRING, page_id BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
+ENCODED = ("wiki STRING, page_id BIGINT, hash BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
            "placed INT, moved INT, dropped INT")
 BATCH = 256  # articles per tokenizer call
 
@@ -109,22 +110,23 @@ def read_source(spark, cfg: EncodeConfig) -> Source:
 
 def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
                 dtype: str, done: "DoneShards"):
-    """Every article as token and mask bytes, with its insertion counts. Articles of
-    shards already complete are skipped before tokenising."""
+    """Every article as token and mask bytes, with its insertion counts and a stable
+    64-bit hash of (wiki, page id) that picks its shard. Articles of shards already
+    complete are skipped before tokenising."""
     bc = spark.sparkContext.broadcast(layout)
     policy, off_boundary, append_eos = cfg.mask_policy, cfg.off_boundary, cfg.append_eos
-    ranges = done.ranges
+    skip, shards = done.indices, done.shards
+    schema = _arrow_schema(ENCODED)  # parsed here: executors have no SparkSession
 
     def encode_batches(batches):
         import numpy as np
         import pyarrow as pa
 
         encoder = cached_encoder(bc.value, policy, off_boundary, append_eos)
-        starts = [r[0] for r in ranges]
         for batch in batches:
             cols = batch.to_pydict()
-            keep = [i for i, key in enumerate(zip(cols["wiki"], cols["page_id"]))
-                    if not _in_ranges(key, ranges, starts)]
+            hashes = [doc_hash(w, p) for w, p in zip(cols["wiki"], cols["page_id"])]
+            keep = [i for i, h in enumerate(hashes) if not skip or h % shards not in skip]
             for lo in range(0, len(keep), BATCH):
                 idx = keep[lo:lo + BATCH]
                 docs = encoder.encode(
@@ -135,28 +137,29 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
                 yield pa.RecordBatch.from_pydict({
                     "wiki": [cols["wiki"][i] for i in idx],
                     "page_id": [cols["page_id"][i] for i in idx],
+                    "hash": [hashes[i] for i in idx],
                     "n_tokens": [len(d.tokens) for d in docs],
                     "tokens": [d.tokens.astype(dtype).tobytes() for d in docs],
                     "mask": [d.mask.astype(np.uint8).tobytes() for d in docs],
                     "placed": [d.placed for d in docs],
                     "moved": [d.moved for d in docs],
                     "dropped": [d.dropped for d in docs],
-                }, schema=_arrow_schema())
+                }, schema=schema)
 
     return rows.mapInArrow(encode_batches, ENCODED)
 
 
-def _arrow_schema():
-    import pyarrow as pa
-    return pa.schema([("wiki", pa.string()), ("page_id", pa.int64()),
-                      ("n_tokens", pa.int64()), ("tokens", pa.binary()),
-                      ("mask", pa.binary()), ("placed", pa.int32()),
-                      ("moved", pa.int32()), ("dropped", pa.int32())])
+def doc_hash(wiki: str, page_id: int) -> int:
+    """A hash that is the same on every machine and Python (unlike ``hash()``); its
+    value modulo the shard count is the article's shard."""
+    h = hashlib.blake2b(f"{wiki}\x1f{page_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") >> 1  # fits a signed BIGINT
 
 
-def _in_ranges(key, ranges, starts) -> bool:
-    i = bisect.bisect_right(starts, key) - 1
-    return i >= 0 and ranges[i][0] <= key <= ranges[i][1]
+def _arrow_schema(ddl: str):
+    from pyspark.sql.pandas.types import to_arrow_schema
+    from pyspark.sql.types import _parse_datatype_string
+    return to_arrow_schema(_parse_datatype_string(ddl))
 
 
 @dataclass
@@ -166,20 +169,17 @@ class DoneShards:
     records: list[dict]
 
     @property
-    def ranges(self) -> list[tuple[tuple, tuple]]:
-        return [(tuple(r["first_key"]), tuple(r["last_key"])) for r in self.records]
+    def indices(self) -> set[int]:
+        return {r["index"] for r in self.records}
+
+    @property
+    def shards(self) -> int | None:
+        """The shard count of that build (the same for all its shards)."""
+        return self.records[0]["shards"] if self.records else None
 
     @property
     def tokens(self) -> int:
         return sum(r["tokens"] for r in self.records)
-
-    def tokens_before(self):
-        """A function: tokens of the complete shards that come before a (wiki, page id)."""
-        lasts = [tuple(r["last_key"]) for r in self.records]
-        cum = [0]
-        for r in self.records:
-            cum.append(cum[-1] + r["tokens"])
-        return lambda key: cum[bisect.bisect_left(lasts, key)]
 
 
 def find_done(spark, out: str, fingerprint: str) -> DoneShards:
@@ -197,85 +197,67 @@ def find_done(spark, out: str, fingerprint: str) -> DoneShards:
         return DoneShards([])
     ok = (spark.sparkContext.parallelize(records, min(len(records), 64))
           .filter(lambda r: fmt.shard_complete(out, r, verify=True)).collect())
-    return DoneShards(sorted(ok, key=lambda r: tuple(r["first_key"])))
+    return DoneShards(sorted(ok, key=lambda r: r["index"]))
 
 
-def assign_shards(encoded, target: int, done: DoneShards, partitions: int):
-    """Sort the articles by (wiki, page id) and give each the shard its first token
-    falls in, counting the tokens of every article before it (those of complete shards
-    included), so the cut is the same whatever the partitioning or the restarts."""
-    ranged = (encoded.repartitionByRange(partitions, "wiki", "page_id")
-              .sortWithinPartitions("wiki", "page_id")
-              .persist(StorageLevel.MEMORY_AND_DISK))
-    sums = dict(ranged.select("n_tokens").rdd
-                .mapPartitionsWithIndex(lambda i, rows: [(i, sum(r[0] for r in rows))])
-                .collect())
-    offsets, total = {}, 0
-    for i in sorted(sums):
-        offsets[i], total = total, total + sums[i]
-    before = done.tokens_before()
+def shard_count(encoded, target: int, done: DoneShards) -> tuple[int, int]:
+    """(tokens just encoded, number of shards). Articles go to shards by hash, so each
+    shard gets a fair sample of every wiki and about total/count tokens; the count of
+    an interrupted build is kept so its finished shards stay valid."""
+    from pyspark.sql import functions as F
 
-    def assign(index, rows):
-        offset = offsets[index]
-        for r in rows:
-            key = (r.wiki, r.page_id)
-            shard = (offset + before(key)) // target
-            yield (shard, r.wiki, r.page_id), (r.n_tokens, r.tokens, r.mask, r.placed,
-                                               r.moved, r.dropped)
-            offset += r.n_tokens
-
-    n_ids = (total + done.tokens) // target + 1
-    keyed = ranged.rdd.mapPartitionsWithIndex(assign)
-    return keyed.repartitionAndSortWithinPartitions(n_ids, lambda k: k[0]), ranged, total
+    new = encoded.agg(F.sum("n_tokens")).first()[0] or 0
+    return new, done.shards or max(1, -(-(new + done.tokens) // target))
 
 
-def write_partitions(keyed, out: str, dtype: str, wiki_index: dict[str, int],
-                     fingerprint: str) -> list[dict]:
-    """Each partition holds one shard's articles in order; write it, return records."""
+def write_shards(encoded, shards: int, out: str, dtype: str,
+                 wiki_index: dict[str, int], fingerprint: str) -> list[dict]:
+    """Bring each shard's articles together in (wiki, page id) order and write them
+    (executors write straight to ``out``); returns the shards' completion records."""
+    import itertools
 
-    def write(rows):
+    from pyspark.sql import functions as F
+
+    def write(batches):
         import numpy as np
+        import pyarrow as pa
 
-        rows = iter(rows)
-        first = next(rows, None)
-        if first is None:
-            return
-        shard = first[0][0]
-        stats = {"placed": 0, "moved": 0, "dropped": 0, "empty_documents": 0,
-                 "per_wiki": {}}
-        keys = []
+        def rows():
+            for b in batches:
+                yield from zip(*(b.column(c).to_pylist() for c in
+                                 ("shard", "wiki", "page_id", "n_tokens", "tokens", "mask",
+                                  "placed", "moved", "dropped")))
 
-        def docs():
-            for (s, wiki, page_id), (n, tokens, mask, placed, moved, dropped) in \
-                    _chain(first, rows):
-                assert s == shard, "one shard per partition"
-                keys.append((wiki, page_id))
-                stats["placed"] += placed
-                stats["moved"] += moved
-                stats["dropped"] += dropped
-                if n == 0:
-                    stats["empty_documents"] += 1
-                    continue
-                per = stats["per_wiki"].setdefault(wiki, [0, 0])
-                per[0] += 1
-                per[1] += n
-                yield fmt.DocumentTokens(wiki_index[wiki], page_id,
-                                         np.frombuffer(tokens, dtype=dtype),
-                                         np.frombuffer(mask, dtype=np.uint8))
+        for shard, group in itertools.groupby(rows(), key=lambda r: r[0]):
+            stats = {"placed": 0, "moved": 0, "dropped": 0, "empty_documents": 0,
+                     "per_wiki": {}}
 
-        # The record's keys are known only after the rows are streamed; write_shard
-        # calls extra() after the data files are committed.
-        record = fmt.write_shard(out, fmt.shard_name(shard), docs(), dtype, extra=lambda: {
-            "index": shard, "fingerprint": fingerprint, "first_key": list(keys[0]),
-            "last_key": list(keys[-1]), **stats})
-        yield record
+            def docs(group=group, stats=stats):
+                for _, wiki, page_id, n, tokens, mask, placed, moved, dropped in group:
+                    stats["placed"] += placed
+                    stats["moved"] += moved
+                    stats["dropped"] += dropped
+                    if n == 0:
+                        stats["empty_documents"] += 1
+                        continue
+                    per = stats["per_wiki"].setdefault(wiki, [0, 0])
+                    per[0] += 1
+                    per[1] += n
+                    yield fmt.DocumentTokens(wiki_index[wiki], page_id,
+                                             np.frombuffer(tokens, dtype=dtype),
+                                             np.frombuffer(mask, dtype=np.uint8))
 
-    return keyed.mapPartitions(write).collect()
+            record = fmt.write_shard(
+                out, fmt.shard_name(shard), docs(), dtype,
+                extra=lambda shard=shard, stats=stats: {
+                    "index": shard, "shards": shards, "fingerprint": fingerprint, **stats})
+            yield pa.RecordBatch.from_pydict({"record": [json.dumps(record)]})
 
-
-def _chain(first, rest):
-    yield first
-    yield from rest
+    written = (encoded.withColumn("shard", F.pmod(F.col("hash"), F.lit(shards)))
+               .repartitionByRange(shards, "shard")
+               .sortWithinPartitions("shard", "wiki", "page_id")
+               .mapInArrow(write, "record STRING"))
+    return [json.loads(r.record) for r in written.collect()]
 
 
 def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
@@ -350,15 +332,15 @@ def run(spark, cfg: EncodeConfig) -> dict:
     save_tokenizer(tok, cfg.out)
 
     strategies = {w: source.params[w]["strategy"] for w in source.wikis}
-    encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, done)
-    partitions = cfg.partitions or 2 * spark.sparkContext.defaultParallelism
-    log("encoding and sorting articles")
-    keyed, ranged, new_tokens = assign_shards(encoded, cfg.tokens_per_shard, done,
-                                              partitions)
-    log(f"encoded {new_tokens:,} tokens; writing shards")
+    log("encoding articles")
+    encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, done
+                          ).persist(StorageLevel.MEMORY_AND_DISK)
+    new_tokens, shards = shard_count(encoded, cfg.tokens_per_shard, done)
+    log(f"encoded {new_tokens:,} tokens; writing {shards - len(done.records)} of "
+        f"{shards} shard(s)")
     wiki_index = {w: i for i, w in enumerate(source.wikis)}
-    records = write_partitions(keyed, cfg.out, dtype, wiki_index, fingerprint)
-    ranged.unpersist()
+    records = write_shards(encoded, shards, cfg.out, dtype, wiki_index, fingerprint)
+    encoded.unpersist()
     records = sorted(done.records + records, key=lambda r: r["index"])
 
     totals = {k: sum(r[k] for r in records) for k in

@@ -41,11 +41,9 @@ class EncodeConfig:
         "help": "end every article with the tokenizer's EOS (default: exactly what "
                 "the tokenizer adds, BOS first for Llama)"})
     tokens_per_shard: int = field(default=64 << 20, metadata={
-        "help": "target tokens per shard; shards are cut at article boundaries, so each "
-                "holds this many tokens give or take one article"})
-    partitions: int | None = field(default=None, metadata={
-        "help": "Spark partitions of the sort by (wiki, page id) (default: 2x the "
-                "cores, at least one per 64 MB of text)"})
+        "help": "target tokens per shard: the article stream is cut into "
+                "ceil(total / target) shards of about equal size (articles are not split; "
+                "each goes to a shard by a hash of its wiki and page id)"})
     master: str | None = field(default=None, metadata={
         "help": "Spark master URL (default: what spark-submit says, else local[*])"})
 
