@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from leia.augment import STRATEGIES
+from leia.cli import parse_config
 from leia.dumps import check_wiki_names
 
 
@@ -100,27 +100,3 @@ def parse_args(argv: list[str] | None = None) -> AugmentConfig:
                     "every article, resolve its links through redirects, align them "
                     "to the pivot language and insert the pivot titles between "
                     "markers. Runs on the bundled sample with no arguments.")
-
-
-def parse_config(cls, argv: list[str] | None, prog: str, description: str):
-    """A config dataclass from the command line: one flag per field, its help from the
-    field's metadata; ``cls.validate()`` errors become usage errors (exit 2)."""
-    p = argparse.ArgumentParser(prog=prog, description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    for f in fields(cls):
-        flag = "--" + f.name.replace("_", "-")
-        meta = dict(f.metadata)
-        if f.type in ("bool", bool):
-            p.add_argument(flag, dest=f.name, default=f.default,
-                           action=argparse.BooleanOptionalAction, help=meta["help"])
-            continue
-        kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
-        p.add_argument(flag, dest=f.name, default=f.default, type=kind,
-                       help=meta["help"], choices=meta.get("choices"),
-                       required=meta.get("required", False))
-    cfg = cls(**vars(p.parse_args(argv)))
-    try:
-        cfg.validate()
-    except ValueError as e:
-        p.error(str(e))
-    return cfg

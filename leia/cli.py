@@ -1,0 +1,31 @@
+"""Command lines from typed config dataclasses: one flag per field, its help from the
+field's metadata. Shared by the Spark jobs and the trainer."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+
+def parse_config(cls, argv: list[str] | None, prog: str, description: str):
+    """A config dataclass from the command line: one flag per field, its help from the
+    field's metadata; ``cls.validate()`` errors become usage errors (exit 2)."""
+    p = argparse.ArgumentParser(prog=prog, description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        meta = dict(f.metadata)
+        if f.type in ("bool", bool):
+            p.add_argument(flag, dest=f.name, default=f.default,
+                           action=argparse.BooleanOptionalAction, help=meta["help"])
+            continue
+        kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
+        p.add_argument(flag, dest=f.name, default=f.default, type=kind,
+                       help=meta["help"], choices=meta.get("choices"),
+                       required=meta.get("required", False))
+    cfg = cls(**vars(p.parse_args(argv)))
+    try:
+        cfg.validate()
+    except ValueError as e:
+        p.error(str(e))
+    return cfg

@@ -1,0 +1,256 @@
+"""LEIA trainer: continue training a Hugging Face causal LM on the token shards, FSDP2.
+
+    torchrun --nproc_per_node 8 trainer/main.py --model meta-llama/Llama-2-7b-hf \\
+        --shards out/shards --out out/run                  # the paper's recipe
+    torchrun --nproc_per_node 2 trainer/main.py --model DIR --shards out/shards \\
+        --out out/run --steps 20 --seq-len 256 --global-batch 8   # CPU, gloo
+
+Reads top to bottom: set up the process group and mesh; open the shards and check the
+model's tokenizer (with the markers) against them; build the model on the meta device,
+shard it, load its weights rank by rank; AdamW and a cosine schedule; resume from the
+newest complete checkpoint if asked; then each step reads its sequences, accumulates
+gradients over micro-batches, clips, steps, logs and checkpoints; at the end the model
+is exported in Hugging Face format to OUT/hf.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from leia.shards import ShardError, ShardSet  # noqa: E402
+from trainer import checkpoint  # noqa: E402
+from trainer.config import TrainConfig, parse_args  # noqa: E402
+from trainer.data import IGNORE, PackedSequences  # noqa: E402
+from trainer.model import build_model, export, load_tokenizer_for, materialise  # noqa: E402
+from trainer.parallelize import parallelize  # noqa: E402
+
+# Dense bf16 peak FLOP/s per GPU, for MFU.
+PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12,
+              "A10G": 125e12}
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = parse_args(argv)
+    cuda = torch.cuda.is_available()
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if cuda:
+        torch.cuda.set_device(local_rank)
+    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
+    if "MASTER_ADDR" not in os.environ:  # plain `python trainer/main.py`: one process
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29511")
+    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    try:
+        train(cfg, rank, world, device)
+    except (ValueError, ShardError) as e:
+        if rank == 0:
+            print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    finally:
+        dist.destroy_process_group()
+
+
+def say(rank: int, msg: str) -> None:
+    if rank == 0:
+        print(msg, flush=True)
+
+
+def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None:
+    from torch.distributed.device_mesh import init_device_mesh
+
+    cfg.validate(world)
+    out = Path(cfg.out)
+    say(rank, "leia train: config\n" + cfg.to_json())
+    mesh = init_device_mesh(device.type, (world,))
+    torch.manual_seed(cfg.seed)
+
+    # Data, and the tokenizer check: the shards' ids must be the model's.
+    shards = ShardSet(cfg.shards)
+    specials = shards.manifest["special_tokens"]
+    markers = (specials["start_marker"]["token"], specials["end_marker"]["token"])
+    tokenizer = load_tokenizer_for(cfg.model, markers)
+    shards.check_tokenizer(tokenizer)
+    data = PackedSequences(shards, cfg.seq_len, rank, world, cfg.seed)
+    accum = cfg.accumulation(world)
+    say(rank, f"data: {shards.num_tokens:,} tokens in {len(shards.shards)} shard(s), "
+              f"{data.total:,} sequences of {cfg.seq_len}; {world} rank(s) x "
+              f"{cfg.micro_batch} sequence(s) x {accum} accumulation step(s)")
+
+    # Model: meta -> FSDP2 -> this rank's shards of the weights.
+    param_dtype = (torch.bfloat16 if device.type == "cuda" else torch.float32) \
+        if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+    model, config, base_vocab = build_model(cfg.model, len(tokenizer), torch.float32)
+    parallelize(model, mesh, param_dtype, cfg.activation_checkpointing, cfg.compile)
+    materialise(model, cfg.model, base_vocab, device)
+    model.train()
+    n_params = sum(p.numel() for p in model.parameters())
+    say(rank, f"model: {type(model).__name__}, {n_params / 1e6:,.1f}M parameters, "
+              f"vocabulary {base_vocab:,} -> {config.vocab_size:,} (markers "
+              f"{specials['start_marker']['id']}, {specials['end_marker']['id']}), "
+              f"{param_dtype} on {device.type}")
+
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay},
+         {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, cfg))
+
+    start = 0
+    ckpt_dir = out / "checkpoints"
+    if cfg.resume:
+        found = checkpoint.complete(ckpt_dir)
+        if found:
+            state = checkpoint.load(found[-1], model, optimizer, scheduler, rank)
+            start = state["step"]
+            data.load_state(state["data"])
+            if state["world"] != world:
+                say(rank, f"note: the checkpoint was written by {state['world']} ranks, "
+                          f"this run has {world}: the data order differs from there on")
+            say(rank, f"resumed from {found[-1]} (step {start})")
+        else:
+            say(rank, f"--resume: no complete checkpoint in {ckpt_dir}; starting at 0")
+    metrics = open_metrics(out, start, rank)
+    writer = tensorboard(out, rank)
+
+    flops_per_token = 6 * n_params
+    peak = next((v for k, v in PEAK_FLOPS.items()
+                 if device.type == "cuda" and k in torch.cuda.get_device_name()), None)
+    progress = bar(rank, start, cfg.steps)
+    for step in range(start + 1, cfg.steps + 1):
+        t0 = time.perf_counter()
+        batches = [data.next_batch(cfg.micro_batch) for _ in range(accum)]
+        targets = torch.tensor(sum(int((y != IGNORE).sum()) for _, y in batches),
+                               dtype=torch.float64, device=device)
+        dist.all_reduce(targets)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        for i, (x, y) in enumerate(batches):
+            model.set_requires_gradient_sync(i == accum - 1)
+            logits = model(input_ids=torch.from_numpy(x).to(device)).logits
+            ce = F.cross_entropy(logits.float().flatten(0, 1),
+                                 torch.from_numpy(y).to(device).flatten(),
+                                 ignore_index=IGNORE, reduction="sum")
+            # FSDP averages gradients over ranks; the loss is a mean over the targets of
+            # the whole global batch, whatever the rank and micro-batch split.
+            (ce * world / targets.clamp(min=1)).backward()
+            loss_sum += ce.detach().double()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        grad_norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
+        lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        dist.all_reduce(loss_sum)
+        loss = (loss_sum / targets.clamp(min=1)).item()
+        seconds = time.perf_counter() - t0
+        tokens = cfg.global_batch * cfg.seq_len
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            row = {"step": step, "loss": loss, "lr": lr, "grad_norm": float(grad_norm),
+                   "tokens_per_s": tokens / seconds, "trained_tokens": int(targets.item()),
+                   "masked_tokens": tokens - int(targets.item()),
+                   "peak_memory_gb": peak_memory_gb(device), "seconds": seconds}
+            if peak:
+                row["mfu"] = flops_per_token * tokens / seconds / (peak * world)
+            log(row, metrics, writer, progress, rank)
+        if progress:
+            progress.update(1)
+        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps:
+            path = checkpoint.save(ckpt_dir, step, model, optimizer, scheduler,
+                                   data.state.to_dict(), json.loads(cfg.to_json()), rank,
+                                   cfg.keep_checkpoints)
+            say(rank, f"checkpoint {path}")
+    if progress:
+        progress.close()
+    if cfg.export:
+        export(model, config, tokenizer, out / "hf", rank)
+        say(rank, f"exported the model to {out / 'hf'} (AutoModelForCausalLM."
+                  "from_pretrained loads it)")
+    if metrics:
+        metrics.close()
+    if writer:
+        writer.close()
+    dist.barrier()
+
+
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine from lr to lr x min_lr_ratio over the run."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def open_metrics(out: Path, start: int, rank: int):
+    """metrics.jsonl, keeping the lines of steps up to ``start`` (a resumed run rewrites
+    the steps after its checkpoint)."""
+    if rank != 0:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "metrics.jsonl"
+    kept = []
+    if start and path.is_file():
+        kept = [line for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= start]
+    path.write_text("".join(line + "\n" for line in kept))
+    return path.open("a")
+
+
+def tensorboard(out: Path, rank: int):
+    if rank != 0:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        print("note: install tensorboard for event files in OUT/tb", flush=True)
+        return None
+    return SummaryWriter(str(out / "tb"))
+
+
+def bar(rank: int, start: int, steps: int):
+    if rank != 0 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(total=steps, initial=start, unit="step", dynamic_ncols=True)
+
+
+def peak_memory_gb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KB -> GB
+
+
+def log(row: dict, metrics, writer, progress, rank: int) -> None:
+    if rank != 0:
+        return
+    metrics.write(json.dumps(row) + "\n")
+    metrics.flush()
+    if writer:
+        for k, v in row.items():
+            if k != "step":
+                writer.add_scalar(f"train/{k}", v, row["step"])
+    line = (f"step {row['step']:>5}  loss {row['loss']:.4f}  lr {row['lr']:.3g}  "
+            f"grad {row['grad_norm']:.3f}  {row['tokens_per_s']:,.0f} tok/s  "
+            f"masked {row['masked_tokens']:,}  mem {row['peak_memory_gb']:.2f} GB"
+            + (f"  mfu {row['mfu']:.1%}" if "mfu" in row else ""))
+    if progress:
+        progress.write(line)
+    else:
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

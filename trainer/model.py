@@ -1,0 +1,145 @@
+"""The model: a Hugging Face causal LM with the two LEIA markers added.
+
+It is built on the meta device (no memory), sharded by ``parallelize``, materialised
+shard by shard, and its weights are loaded one tensor at a time from the safetensors
+files, each rank keeping only its rows: a 7B model never sits whole in one process.
+
+New vocabulary rows (the markers) start as the mean of the existing rows, in the input
+embeddings and, when the head is untied, in the output embeddings too. The markers are
+never targets (loss mask), so the output rows only enter the softmax's normaliser; the
+mean row gives them an average logit instead of an arbitrary one, which keeps the first
+steps' loss where the base model had it (the same choice as transformers'
+``resize_token_embeddings(mean_resizing=True)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from leia.tokenizer import load_tokenizer
+
+
+def load_tokenizer_for(model: str, markers: tuple[str, str]):
+    """The model's own tokenizer with the markers added (the shards' ids are checked
+    against it)."""
+    return load_tokenizer(model, markers)
+
+
+@contextlib.contextmanager
+def params_on_meta():
+    """Parameters are created on the meta device, buffers (rotary frequencies...) for
+    real: they are small, and computed in ``__init__`` where a meta tensor would lose
+    them."""
+    register = nn.Module.register_parameter
+
+    def on_meta(module, name, param):
+        register(module, name, param)
+        if param is not None:
+            p = module._parameters[name]
+            module._parameters[name] = nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+
+    nn.Module.register_parameter = on_meta
+    try:
+        yield
+    finally:
+        nn.Module.register_parameter = register
+
+
+def build_model(model: str, vocab_size: int, dtype: torch.dtype):
+    """(model on meta with real buffers, its config, the checkpoint's vocabulary size)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(model)
+    base_vocab = config.vocab_size
+    config.vocab_size = max(vocab_size, base_vocab)  # keep a padded vocabulary
+    with params_on_meta():
+        m = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    return m, config, base_vocab
+
+
+def weight_files(model: str) -> list[Path]:
+    """The safetensors files of a local folder, or of a hub repository (downloaded)."""
+    folder = Path(model)
+    if not folder.is_dir():
+        from huggingface_hub import snapshot_download
+        folder = Path(snapshot_download(model, allow_patterns=["*.safetensors", "*.json"]))
+    files = sorted(folder.glob("*.safetensors"))
+    if not files:
+        raise ValueError(f"--model {model}: no .safetensors weights in {folder}; save the "
+                         "model with save_pretrained(safe_serialization=True)")
+    return files
+
+
+def materialise(model: nn.Module, model_name: str, base_vocab: int, device) -> None:
+    """Allocate this rank's shards and fill them from the checkpoint, one tensor at a
+    time; extend the vocabulary rows with their mean."""
+    from safetensors import safe_open
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    buffers = {n: b.detach().clone() for n, b in model.named_buffers()}
+    model.to_empty(device=device)
+    with torch.no_grad():
+        for name, b in model.named_buffers():
+            b.copy_(buffers[name])
+        params = dict(model.named_parameters())
+        loaded = set()
+        for path in weight_files(model_name):
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():
+                    if key not in params:
+                        continue
+                    full = f.get_tensor(key)
+                    p = params[key]
+                    if full.shape[0] == base_vocab and p.shape[0] > base_vocab:
+                        extra = full.float().mean(0, keepdim=True).expand(
+                            p.shape[0] - base_vocab, -1)
+                        full = torch.cat([full.float(), extra])
+                    full = full.to(device=device, dtype=p.dtype)
+                    if isinstance(p, DTensor):
+                        local = distribute_tensor(full, p.device_mesh, p.placements,
+                                                  src_data_rank=None)
+                        p.to_local().copy_(local.to_local())
+                    else:
+                        p.copy_(full)
+                    loaded.add(key)
+        tied = {n for n, p in params.items() if n not in loaded and _is_tied(model, n)}
+        missing = set(params) - loaded - tied
+        if missing:
+            raise ValueError(f"--model {model_name}: the checkpoint has no weights for "
+                             f"{sorted(missing)[:5]}... (another architecture?)")
+
+
+def _is_tied(model, name: str) -> bool:
+    out = model.get_output_embeddings()
+    return (getattr(model.config, "tie_word_embeddings", False) and out is not None
+            and name.startswith("lm_head"))
+
+
+def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
+    """Save the model in Hugging Face format (safetensors, config, tokenizer with the
+    markers). The full state dict is gathered to rank 0's CPU memory."""
+    from safetensors.torch import save_file
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True,
+                                                                 cpu_offload=True))
+    if rank != 0:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    if getattr(config, "tie_word_embeddings", False):
+        state.pop("lm_head.weight", None)
+    state = {k: v.contiguous() for k, v in state.items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    config.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "leia.json").write_text(json.dumps({"markers": _markers(tokenizer)}, indent=1))
+
+
+def _markers(tokenizer) -> dict:
+    vocab = tokenizer.get_vocab()
+    return {t: vocab[t] for t in ("<translate>", "</translate>") if t in vocab}
