@@ -74,3 +74,35 @@ def spm_tokenizer(tmp_path_factory):
     """A SentencePiece BPE loaded as a fast Llama tokenizer (Llama-2 style)."""
     from leia.toy_tokenizer import train_sentencepiece
     return str(train_sentencepiece(_sample_texts(), tmp_path_factory.mktemp("spm"), 3000))
+
+
+@pytest.fixture(scope="session")
+def bpe_shards(spark, sample_run, bpe_tokenizer, tmp_path_factory):
+    """The sample's corpus encoded with the byte-level BPE: (folder, manifest)."""
+    from spark_jobs.encode import run
+    from spark_jobs.encode_config import parse_args
+
+    out = tmp_path_factory.mktemp("shards") / "bpe"
+    cfg = parse_args(["--table", str(sample_run[0] / "augmented"), "--tokenizer",
+                      bpe_tokenizer, "--out", str(out), "--tokens-per-shard", "60000"])
+    return out, run(spark, cfg)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(bpe_tokenizer, tmp_path_factory):
+    """A randomly initialised 2-layer Llama with the BPE tokenizer, saved as a Hugging
+    Face folder (what --model names)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(bpe_tokenizer)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(
+        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        tie_word_embeddings=False, bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id))
+    out = tmp_path_factory.mktemp("tiny_llama")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return str(out)

@@ -41,10 +41,8 @@ def rows(table):
 
 
 @pytest.fixture(scope="module")
-def bpe_build(spark, table, bpe_tokenizer, tmp_path_factory):
-    out = tmp_path_factory.mktemp("shards") / "bpe"
-    manifest = encode(spark, table, bpe_tokenizer, out, "--tokens-per-shard", "60000")
-    return out, manifest
+def bpe_build(bpe_shards):
+    return bpe_shards
 
 
 def expected_docs(tok, rows, policy="markers"):

@@ -29,13 +29,27 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     dist.barrier()
-    model_sd, optim_sd = get_state_dict(model, optimizer)
-    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
-    rng = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state()
-    torch.save(rng, tmp / f"rng-rank{rank}.pt")
-    dist.barrier()
+    error = None
+    try:
+        model_sd, optim_sd = get_state_dict(model, optimizer)
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state()
+        torch.save(rng, tmp / f"rng-rank{rank}.pt")
+    except (OSError, RuntimeError) as e:  # disk full, quota, a lost mount...
+        error = e
+    failed = torch.tensor([error is not None], dtype=torch.int32)
+    dist.all_reduce(failed)  # every rank stops together rather than hang at a barrier
+    if failed.item():
+        if rank == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+        last = complete(folder)
+        raise ValueError(f"could not write checkpoint {tmp}"
+                         + (f": {error}" if error else " on another rank")
+                         + "; the last complete checkpoint, "
+                         + (str(last[-1]) if last else "none") + ", is kept. Free disk "
+                         "space (or point --out elsewhere) and resume with --resume")
     if rank == 0:
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
         (tmp / "state.json").write_text(json.dumps(
@@ -48,6 +62,14 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
             shutil.rmtree(old, ignore_errors=True)
     dist.barrier()
     return final
+
+
+def incomplete(folder: Path) -> list[Path]:
+    """Checkpoint folders a crash left unfinished (no state.json, or still .tmp)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name.startswith("step-")
+                  and not (_NAME.match(p.name) and (p / "state.json").is_file()))
 
 
 def complete(folder: Path) -> list[Path]:

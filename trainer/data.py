@@ -4,10 +4,12 @@ Articles are already concatenated in the shards (each starts with BOS where the
 tokenizer puts one), so sequence ``j`` is simply tokens ``[j*L, j*L + L + 1)`` of the
 stream: ``L`` inputs and the ``L`` next tokens as labels, articles carried over across
 sequence boundaries and every token a target exactly once per epoch (label -100 where
-the loss mask is 0). Each epoch draws a seeded permutation of the sequences; rank ``r``
-of ``W`` reads its own contiguous part of it, so ranks never share a sequence. The data
-position is two integers (epoch, sequences consumed), saved with every checkpoint: a
-resumed run continues with the next sequence and replays nothing.
+the loss mask is 0). Each epoch draws a seeded permutation of the sequences; each step
+takes the next ``global_batch`` of them, and rank ``r`` of ``W`` reads its own slice of
+that, so ranks never share a sequence and a step trains on the same sequences whatever
+the number of ranks. The data position is two integers (epoch, sequences consumed),
+saved with every checkpoint: a resumed run continues with the next sequence and
+replays nothing, also on another number of ranks.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ IGNORE = -100
 @dataclass
 class DataState:
     epoch: int = 0
-    consumed: int = 0  # sequences this rank has read in this epoch
+    consumed: int = 0  # sequences of this epoch's permutation used, over all ranks
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,21 +38,14 @@ class PackedSequences:
         self.shards, self.seq_len = shards, seq_len
         self.rank, self.world, self.seed = rank, world, seed
         self.total = (shards.num_tokens - 1) // seq_len
-        self.per_rank = self.total // world
-        if self.per_rank < 1:
-            raise ValueError(
-                f"{shards.root} holds {shards.num_tokens:,} tokens: not one sequence of "
-                f"{seq_len} tokens (+1 label) for each of {world} rank(s); encode more "
-                "text or lower --seq-len")
         self.state = DataState()
-        self._epoch, self._order = -1, None
+        self._epoch, self._perm = -1, None
 
-    def _rank_order(self, epoch: int) -> np.ndarray:
+    def _permutation(self, epoch: int) -> np.ndarray:
         if epoch != self._epoch:
-            perm = np.random.default_rng([self.seed, epoch]).permutation(self.total)
-            self._order = perm[self.rank * self.per_rank:(self.rank + 1) * self.per_rank]
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.total)
             self._epoch = epoch
-        return self._order
+        return self._perm
 
     def sequence(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(inputs, labels) of sequence ``j`` of the stream, int64."""
@@ -59,17 +54,27 @@ class PackedSequences:
         labels = np.where(mask[1:] != 0, tokens[1:].astype(np.int64), IGNORE)
         return inputs, labels
 
-    def next_batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """The next ``size`` sequences of this rank, as [size, L] arrays."""
-        inputs = np.empty((size, self.seq_len), dtype=np.int64)
-        labels = np.empty((size, self.seq_len), dtype=np.int64)
-        for b in range(size):
-            if self.state.consumed == self.per_rank:
-                self.state = DataState(self.state.epoch + 1, 0)
-            j = int(self._rank_order(self.state.epoch)[self.state.consumed])
-            inputs[b], labels[b] = self.sequence(j)
-            self.state.consumed += 1
-        return inputs, labels
+    def next_step(self, global_batch: int, micro_batch: int
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """This rank's micro-batches ([micro_batch, L] inputs and labels) of the next
+        step's ``global_batch`` sequences."""
+        if global_batch > self.total:
+            raise ValueError(
+                f"{self.shards.root} holds {self.total:,} sequences of {self.seq_len} "
+                f"tokens, fewer than one global batch of {global_batch}: encode more text "
+                "or lower --global-batch / --seq-len")
+        if self.state.consumed + global_batch > self.total:
+            self.state = DataState(self.state.epoch + 1, 0)
+        perm = self._permutation(self.state.epoch)
+        per_rank = global_batch // self.world
+        start = self.state.consumed + self.rank * per_rank
+        mine = perm[start:start + per_rank]
+        self.state.consumed += global_batch
+        out = []
+        for lo in range(0, per_rank, micro_batch):
+            pairs = [self.sequence(int(j)) for j in mine[lo:lo + micro_batch]]
+            out.append((np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])))
+        return out
 
     def load_state(self, state: dict) -> None:
         self.state = DataState(**state)

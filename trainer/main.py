@@ -110,20 +110,8 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
         lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, cfg))
 
-    start = 0
     ckpt_dir = out / "checkpoints"
-    if cfg.resume:
-        found = checkpoint.complete(ckpt_dir)
-        if found:
-            state = checkpoint.load(found[-1], model, optimizer, scheduler, rank)
-            start = state["step"]
-            data.load_state(state["data"])
-            if state["world"] != world:
-                say(rank, f"note: the checkpoint was written by {state['world']} ranks, "
-                          f"this run has {world}: the data order differs from there on")
-            say(rank, f"resumed from {found[-1]} (step {start})")
-        else:
-            say(rank, f"--resume: no complete checkpoint in {ckpt_dir}; starting at 0")
+    start = resume(ckpt_dir, model, optimizer, scheduler, data, rank) if cfg.resume else 0
     metrics = open_metrics(out, start, rank)
     writer = tensorboard(out, rank)
 
@@ -133,29 +121,34 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     progress = bar(rank, start, cfg.steps)
     for step in range(start + 1, cfg.steps + 1):
         t0 = time.perf_counter()
-        batches = [data.next_batch(cfg.micro_batch) for _ in range(accum)]
+        batches = data.next_step(cfg.global_batch, cfg.micro_batch)
         targets = torch.tensor(sum(int((y != IGNORE).sum()) for _, y in batches),
                                dtype=torch.float64, device=device)
         dist.all_reduce(targets)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         for i, (x, y) in enumerate(batches):
-            model.set_requires_gradient_sync(i == accum - 1)
+            model.set_requires_gradient_sync(i == len(batches) - 1)
             logits = model(input_ids=torch.from_numpy(x).to(device)).logits
-            ce = F.cross_entropy(logits.float().flatten(0, 1),
-                                 torch.from_numpy(y).to(device).flatten(),
-                                 ignore_index=IGNORE, reduction="sum")
+            ce = token_loss_sum(logits, torch.from_numpy(y).to(device))
             # FSDP averages gradients over ranks; the loss is a mean over the targets of
             # the whole global batch, whatever the rank and micro-batch split.
             (ce * world / targets.clamp(min=1)).backward()
             loss_sum += ce.detach().double()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         grad_norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
+        dist.all_reduce(loss_sum)
+        loss = (loss_sum / targets.clamp(min=1)).item()
+        if not (math.isfinite(loss) and math.isfinite(float(grad_norm))):
+            last = checkpoint.complete(ckpt_dir)
+            raise ValueError(
+                f"step {step}: loss {loss}, gradient norm {float(grad_norm)}: training "
+                "diverged; stopping before the weights are updated. The last good "
+                f"checkpoint is {last[-1] if last else 'none (none was written)'}; "
+                "lower --lr or check the data, then --resume")
         lr = scheduler.get_last_lr()[0]
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        dist.all_reduce(loss_sum)
-        loss = (loss_sum / targets.clamp(min=1)).item()
         seconds = time.perf_counter() - t0
         tokens = cfg.global_batch * cfg.seq_len
         if step % cfg.log_every == 0 or step == cfg.steps:
@@ -184,6 +177,31 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     if writer:
         writer.close()
     dist.barrier()
+
+
+def token_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy over the positions with a label (-100: none)."""
+    return F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(),
+                           ignore_index=IGNORE, reduction="sum")
+
+
+def resume(folder: Path, model, optimizer, scheduler, data, rank: int) -> int:
+    """Load the newest complete checkpoint that loads; the step it was taken at."""
+    for bad in checkpoint.incomplete(folder):
+        say(rank, f"skipping {bad}: incomplete (the run stopped while writing it)")
+    found = checkpoint.complete(folder)
+    for path in reversed(found):
+        try:
+            state = checkpoint.load(path, model, optimizer, scheduler, rank)
+        except Exception as e:  # a damaged file: fall back to the one before
+            say(rank, f"skipping {path}: unreadable ({type(e).__name__}: "
+                      f"{str(e).splitlines()[0][:200]})")
+            continue
+        data.load_state(state["data"])
+        say(rank, f"resumed from {path} (step {state['step']}), the last good checkpoint")
+        return state["step"]
+    say(rank, f"--resume: no usable checkpoint in {folder}; starting at step 0")
+    return 0
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:

@@ -1,0 +1,181 @@
+"""trainer/main.py under torchrun on the CPU (gloo), on shards of the real sample."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from leia.shards import ShardSet
+from trainer.data import IGNORE, PackedSequences
+from trainer.main import token_loss_sum
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", "3e-3",
+        "--log-every", "1"]
+
+
+def torchrun(model, shards, out, *flags, procs=2, background=False):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
+           "--master_port", str(29600 + os.getpid() % 300 + procs),
+           str(REPO / "trainer" / "main.py"), "--model", model, "--shards", str(shards),
+           "--out", str(out), *flags]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    if background:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def losses(out):
+    rows = [json.loads(l) for l in (Path(out) / "metrics.jsonl").read_text().splitlines()]
+    return [r["loss"] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def full_run(tiny_model, bpe_shards, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "full"
+    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
+                 "2", *FAST)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out, r.stdout
+
+
+def test_loss_falls_and_the_export_loads_and_generates(full_run, bpe_shards):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out, stdout = full_run
+    ls = losses(out)
+    assert len(ls) == 30
+    assert ls[0] == pytest.approx(np.log(3002), abs=0.3)  # a random model: uniform
+    assert np.mean(ls[-5:]) < ls[0] - 1.0
+    assert "leia train: config" in stdout and "exported the model" in stdout
+    tok = AutoTokenizer.from_pretrained(out / "hf")
+    model = AutoModelForCausalLM.from_pretrained(out / "hf")
+    specials = bpe_shards[1]["special_tokens"]
+    assert tok.convert_tokens_to_ids("<translate>") == specials["start_marker"]["id"]
+    assert model.get_input_embeddings().weight.shape[0] == len(tok)
+    ids = tok("Η Αθήνα", return_tensors="pt").input_ids
+    gen = model.generate(ids, max_new_tokens=5, do_sample=False)
+    assert gen.shape[1] == ids.shape[1] + 5
+    # The config is saved with every checkpoint.
+    state = json.loads((out / "checkpoints" / "step-000030" / "state.json").read_text())
+    assert state["config"]["steps"] == 30 and state["step"] == 30
+    assert (out / "tb").is_dir()
+
+
+def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model,
+                                                           bpe_shards, tmp_path):
+    out = tmp_path / "killed"
+    args = ("--steps", "30", "--checkpoint-every", "2", *FAST)
+    proc = torchrun(tiny_model, bpe_shards[0], out, *args, background=True)
+    deadline = time.time() + 300
+    while not (out / "checkpoints" / "step-000004").is_dir():
+        assert proc.poll() is None and time.time() < deadline, proc.stdout.read()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # no clean stop: the whole process group
+    proc.wait()
+    killed_at = len(losses(out))
+    assert killed_at < 30, "the run finished before it was killed"
+    r = torchrun(tiny_model, bpe_shards[0], out, *args, "--resume")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "resumed from" in r.stdout
+    assert losses(out) == losses(full_run[0])  # exactly: same data, state and RNG
+
+
+def test_one_and_two_processes_give_the_same_losses(full_run, tiny_model, bpe_shards,
+                                                    tmp_path):
+    r = torchrun(tiny_model, bpe_shards[0], tmp_path / "one", "--steps", "3",
+                 "--no-export", *FAST, procs=1)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r2 = torchrun(tiny_model, bpe_shards[0], tmp_path / "two", "--steps", "3",
+                  "--no-export", *FAST, procs=2)
+    assert r2.returncode == 0, r2.stdout + r2.stderr
+    assert losses(tmp_path / "one") == pytest.approx(losses(tmp_path / "two"), rel=1e-5)
+
+
+def test_masked_positions_never_contribute(bpe_shards):
+    shards = ShardSet(bpe_shards[0])
+    data = PackedSequences(shards, 64, seed=1)
+    # A sequence holding a marker, whose label must be -100.
+    j = next(j for j in range(data.total)
+             if (shards.read(j * 64 + 1, j * 64 + 65)[1] == 0).any())
+    x, y = data.sequence(j)
+    tokens, mask = shards.read(j * 64, j * 64 + 65)
+    want = np.where(mask[1:] == 1, tokens[1:].astype(np.int64), IGNORE)
+    assert (y == want).all() and (y == IGNORE).any()
+    torch.manual_seed(0)
+    logits = torch.randn(1, 64, 3002)
+    labels = torch.from_numpy(y)[None]
+    by_hand = sum(-torch.log_softmax(logits[0, i], -1)[int(y[i])] for i in range(64)
+                  if y[i] != IGNORE)
+    assert token_loss_sum(logits, labels).item() == pytest.approx(float(by_hand), rel=1e-5)
+    changed = logits.clone()
+    changed[0, torch.from_numpy(y == IGNORE)] += 100.0  # whatever the model predicts there
+    assert token_loss_sum(changed, labels).item() == pytest.approx(float(by_hand), rel=1e-5)
+
+
+def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):
+    shards = ShardSet(bpe_shards[0])
+    seen = []
+    for rank in range(2):
+        d = PackedSequences(shards, 64, rank, 2, seed=3)
+        steps = [d.next_step(8, 2) for _ in range(3)]
+        seen.append({tuple(row) for step in steps for x, _ in step for row in x})
+    assert not seen[0] & seen[1] and len(seen[0]) == len(seen[1]) == 12
+    a = PackedSequences(shards, 64, seed=3)
+    a.next_step(8, 8)
+    b = PackedSequences(shards, 64, seed=3)
+    b.load_state(a.state.to_dict())
+    assert all((p[0] == q[0]).all() for p, q in zip(a.next_step(8, 8), b.next_step(8, 8)))
+
+
+def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_path):
+    r = torchrun(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST)
+    assert r.returncode != 0 and "no manifest" in r.stderr
+    r = torchrun(tiny_model, bpe_shards[0], tmp_path / "b", "--steps", "1",
+                 "--global-batch", "3", "--seq-len", "64")
+    assert r.returncode != 0 and "not a multiple of --micro-batch" in r.stderr
+    other = tmp_path / "other_model"
+    shutil_copy_model(tiny_model, other, spm_tokenizer)
+    r = torchrun(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST)
+    assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
+
+
+def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe_shards,
+                                                                tmp_path):
+    out = tmp_path / "nan"
+    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "6", "--checkpoint-every", "1",
+                 *FAST, "--lr", "1e30", "--clip", "1e30")
+    assert r.returncode != 0
+    assert "training diverged" in r.stderr and "last good checkpoint is" in r.stderr
+    assert (out / "checkpoints" / "step-000001" / "state.json").is_file()
+
+
+def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tmp_path):
+    import shutil
+    out = tmp_path / "partial"
+    shutil.copytree(full_run[0], out)
+    ckpts = out / "checkpoints"
+    shutil.rmtree(ckpts / "step-000030")
+    (ckpts / "step-000030.tmp").mkdir()           # a crash while writing
+    (ckpts / "step-000032").mkdir()               # a folder without its state.json
+    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
+                 "2", *FAST, "--resume")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
+    assert "resumed from" in r.stdout and "step-000028" in r.stdout
+    assert losses(out) == losses(full_run[0])
+
+
+def shutil_copy_model(src, dest, tokenizer):
+    import shutil
+    shutil.copytree(src, dest)
+    for f in Path(tokenizer).iterdir():
+        shutil.copy(f, dest / f.name)
