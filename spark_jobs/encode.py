@@ -4,12 +4,13 @@
         --tokenizer meta-llama/Llama-2-7b-hf --out out/shards
     python spark_jobs/encode.py --tokenizer DIR          # local[*], the sample's table
 
-Steps: read the table (a pinned Delta version if asked) -> encode every article where
-it is read (tokenised once, names spliced in at token boundaries, loss mask) -> count
-the tokens and choose ceil(total / --tokens-per-shard) shards -> send each article to
-the shard a stable hash of (wiki, page id) picks, so every shard holds a fair sample of
-every wiki -> executors write their shards, articles in (wiki, page id) order, straight
-to --out -> the driver writes manifest.json last.
+Steps: read the table (a pinned Delta version if asked) -> estimate its tokens from
+its length and a deterministic sample, and choose ceil(estimate / --tokens-per-shard)
+shards -> encode every article where it is read (tokenised once, names spliced in at
+token boundaries, loss mask) -> send it to the shard a stable hash of (wiki, page id)
+picks, so every shard holds a fair sample of every wiki -> executors write their
+shards, articles in (wiki, page id) order, straight to --out -> the driver writes
+manifest.json last. One pass over the tokens: they are never cached or counted first.
 A re-run with the same arguments keeps the shards that are complete and verified, and
 encodes only the articles of the others.
 """
@@ -29,7 +30,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyspark import StorageLevel  # noqa: E402
 
 from leia import shards as fmt  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
@@ -37,7 +37,7 @@ from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
 from spark_jobs.session import build_spark  # noqa: E402
 
-ENCODED = ("wiki STRING, page_id BIGINT, hash BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
+ENCODED = ("wiki STRING, page_id BIGINT, shard BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
            "placed INT, moved INT, dropped INT")
 BATCH = 256  # articles per tokenizer call
 
@@ -109,13 +109,12 @@ def read_source(spark, cfg: EncodeConfig) -> Source:
 
 
 def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
-                dtype: str, done: "DoneShards"):
-    """Every article as token and mask bytes, with its insertion counts and a stable
-    64-bit hash of (wiki, page id) that picks its shard. Articles of shards already
-    complete are skipped before tokenising."""
+                dtype: str, shards: int, skip: set[int] = frozenset()):
+    """Every article as token and mask bytes, with its insertion counts and its shard
+    (a stable hash of wiki and page id, modulo ``shards``). Articles of the shards in
+    ``skip`` (complete from an earlier run) are left out before tokenising."""
     bc = spark.sparkContext.broadcast(layout)
     policy, off_boundary, append_eos = cfg.mask_policy, cfg.off_boundary, cfg.append_eos
-    skip, shards = done.indices, done.shards
     schema = _arrow_schema(ENCODED)  # parsed here: executors have no SparkSession
 
     def encode_batches(batches):
@@ -125,8 +124,8 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
         encoder = cached_encoder(bc.value, policy, off_boundary, append_eos)
         for batch in batches:
             cols = batch.to_pydict()
-            hashes = [doc_hash(w, p) for w, p in zip(cols["wiki"], cols["page_id"])]
-            keep = [i for i, h in enumerate(hashes) if not skip or h % shards not in skip]
+            shard = [doc_hash(w, p) % shards for w, p in zip(cols["wiki"], cols["page_id"])]
+            keep = [i for i, s in enumerate(shard) if s not in skip]
             for lo in range(0, len(keep), BATCH):
                 idx = keep[lo:lo + BATCH]
                 docs = encoder.encode(
@@ -137,7 +136,7 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
                 yield pa.RecordBatch.from_pydict({
                     "wiki": [cols["wiki"][i] for i in idx],
                     "page_id": [cols["page_id"][i] for i in idx],
-                    "hash": [hashes[i] for i in idx],
+                    "shard": [shard[i] for i in idx],
                     "n_tokens": [len(d.tokens) for d in docs],
                     "tokens": [d.tokens.astype(dtype).tobytes() for d in docs],
                     "mask": [d.mask.astype(np.uint8).tobytes() for d in docs],
@@ -200,23 +199,42 @@ def find_done(spark, out: str, fingerprint: str) -> DoneShards:
     return DoneShards(sorted(ok, key=lambda r: r["index"]))
 
 
-def shard_count(encoded, target: int, done: DoneShards) -> tuple[int, int]:
-    """(tokens just encoded, number of shards). Articles go to shards by hash, so each
-    shard gets a fair sample of every wiki and about total/count tokens; the count of
-    an interrupted build is kept so its finished shards stay valid."""
+def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
+                    dtype: str, sample_docs: int = 1000) -> int:
+    """The tokens the build will hold, from every article's length and the tokens per
+    character of a deterministic sample of about ``sample_docs`` articles (picked by a
+    hash of wiki and page id), per wiki. It fixes the shard count before the one
+    encoding pass, so the tokens are never cached or counted first; small tables are
+    counted exactly."""
     from pyspark.sql import functions as F
 
-    new = encoded.agg(F.sum("n_tokens")).first()[0] or 0
-    return new, done.shards or max(1, -(-(new + done.tokens) // target))
+    docs = rows.count()
+    every = max(1, docs // sample_docs)
+    picked = F.pmod(F.xxhash64("wiki", "page_id"), F.lit(every)) == 0
+    length = F.coalesce(F.length("text"), F.lit(0))
+    chars, sampled_chars = {}, {}
+    for r in rows.groupBy("wiki").agg(  # one scan for every length
+            F.sum(length).alias("chars"),
+            F.sum(F.when(picked, length).otherwise(0)).alias("sampled")).collect():
+        chars[r.wiki], sampled_chars[r.wiki] = r.chars or 0, r.sampled or 0
+    sampled_tokens = dict(encode_rows(spark, rows.where(picked), layout, strategies, cfg,
+                                      dtype, 1).groupBy("wiki").agg(F.sum("n_tokens"))
+                          .collect())
+    all_chars = sum(sampled_chars.get(w) or 0 for w in chars)
+    overall = sum(sampled_tokens.values()) / all_chars if all_chars else 0.3
+    total = 0.0
+    for wiki, n_chars in chars.items():
+        c = sampled_chars.get(wiki) or 0
+        total += n_chars * (sampled_tokens.get(wiki, 0) / c if c else overall)
+    return int(round(total))
 
 
 def write_shards(encoded, shards: int, out: str, dtype: str,
                  wiki_index: dict[str, int], fingerprint: str) -> list[dict]:
     """Bring each shard's articles together in (wiki, page id) order and write them
-    (executors write straight to ``out``); returns the shards' completion records."""
+    (executors write straight to ``out``); returns the shards' completion records.
+    A task may get more than one shard (hash partitioning); it writes them in turn."""
     import itertools
-
-    from pyspark.sql import functions as F
 
     def write(batches):
         import numpy as np
@@ -253,8 +271,7 @@ def write_shards(encoded, shards: int, out: str, dtype: str,
                     "index": shard, "shards": shards, "fingerprint": fingerprint, **stats})
             yield pa.RecordBatch.from_pydict({"record": [json.dumps(record)]})
 
-    written = (encoded.withColumn("shard", F.pmod(F.col("hash"), F.lit(shards)))
-               .repartitionByRange(shards, "shard")
+    written = (encoded.repartition(shards, "shard")
                .sortWithinPartitions("shard", "wiki", "page_id")
                .mapInArrow(write, "record STRING"))
     return [json.loads(r.record) for r in written.collect()]
@@ -332,15 +349,18 @@ def run(spark, cfg: EncodeConfig) -> dict:
     save_tokenizer(tok, cfg.out)
 
     strategies = {w: source.params[w]["strategy"] for w in source.wikis}
-    log("encoding articles")
-    encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, done
-                          ).persist(StorageLevel.MEMORY_AND_DISK)
-    new_tokens, shards = shard_count(encoded, cfg.tokens_per_shard, done)
-    log(f"encoded {new_tokens:,} tokens; writing {shards - len(done.records)} of "
-        f"{shards} shard(s)")
+    if done.shards:
+        shards = done.shards  # the interrupted build's count keeps its shards valid
+    else:
+        estimate = estimate_tokens(spark, source.rows, layout, strategies, cfg, dtype)
+        shards = max(1, -(-estimate // cfg.tokens_per_shard))
+        log(f"about {estimate:,} tokens: {shards} shard(s) of about "
+            f"{estimate // shards:,}")
+    log(f"encoding and writing {shards - len(done.records)} shard(s)")
+    encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, shards,
+                          done.indices)
     wiki_index = {w: i for i, w in enumerate(source.wikis)}
     records = write_shards(encoded, shards, cfg.out, dtype, wiki_index, fingerprint)
-    encoded.unpersist()
     records = sorted(done.records + records, key=lambda r: r["index"])
 
     totals = {k: sum(r[k] for r in records) for k in

@@ -41,9 +41,10 @@ class EncodeConfig:
         "help": "end every article with the tokenizer's EOS (default: exactly what "
                 "the tokenizer adds, BOS first for Llama)"})
     tokens_per_shard: int = field(default=64 << 20, metadata={
-        "help": "target tokens per shard: the article stream is cut into "
-                "ceil(total / target) shards of about equal size (articles are not split; "
-                "each goes to a shard by a hash of its wiki and page id)"})
+        "help": "target tokens per shard: the articles are spread over "
+                "ceil(tokens / target) shards of about equal size (the tokens estimated "
+                "from a sample; articles are not split; each goes to a shard by a hash "
+                "of its wiki and page id)"})
     master: str | None = field(default=None, metadata={
         "help": "Spark master URL (default: what spark-submit says, else local[*])"})
 
