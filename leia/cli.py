@@ -29,3 +29,14 @@ def parse_config(cls, argv: list[str] | None, prog: str, description: str):
     except ValueError as e:
         p.error(str(e))
     return cfg
+
+
+def wiki_names(value: str) -> list[str] | None:
+    """``--wikis``: comma-separated names, or None for 'all'."""
+    if value.strip() == "all":
+        return None
+    names = [w.strip() for w in value.split(",") if w.strip()]
+    if not names:
+        raise ValueError("--wikis is empty: give database names such as jawiki,zhwiki, "
+                         "or 'all'")
+    return names

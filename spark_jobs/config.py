@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leia.augment import STRATEGIES
-from leia.cli import parse_config
+from leia.cli import parse_config, wiki_names
 from leia.dumps import check_wiki_names
 
 
@@ -65,13 +65,9 @@ class AugmentConfig:
         "help": "spark.sql.shuffle.partitions (default: Spark's, or 4x cores locally)"})
 
     def wiki_list(self) -> list[str] | None:
-        if self.wikis.strip() == "all":
-            return None
-        names = [w.strip() for w in self.wikis.split(",") if w.strip()]
-        if not names:
-            raise ValueError("--wikis is empty: give database names such as "
-                             "jawiki,zhwiki, or 'all'")
-        check_wiki_names(names)
+        names = wiki_names(self.wikis)
+        if names:
+            check_wiki_names(names)
         return names
 
     def validate(self) -> None:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from leia.encode import OFF_BOUNDARY
-from spark_jobs.config import parse_config
+from leia.cli import parse_config, wiki_names
 
 
 @dataclass
@@ -49,13 +49,7 @@ class EncodeConfig:
         "help": "Spark master URL (default: what spark-submit says, else local[*])"})
 
     def wiki_list(self) -> list[str] | None:
-        if self.wikis.strip() == "all":
-            return None
-        names = [w.strip() for w in self.wikis.split(",") if w.strip()]
-        if not names:
-            raise ValueError("--wikis is empty: give wiki names such as jawiki,zhwiki, "
-                             "or 'all'")
-        return names
+        return wiki_names(self.wikis)
 
     @property
     def mask_policy(self) -> str:

@@ -1,6 +1,5 @@
 """Dump file names, bz2 integrity, <page> records, siteinfo, Wikidata sitelinks."""
 
-import bz2
 import json
 from pathlib import Path
 

@@ -3,7 +3,6 @@
 import bz2
 import gzip
 import re
-import shutil
 
 import pytest
 

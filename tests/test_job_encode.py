@@ -1,13 +1,12 @@
 """spark_jobs/encode.py on the corpus of the bundled sample, read back with leia.shards."""
 
-import json
 import os
 import shutil
 
 import numpy as np
 import pytest
 
-from leia.encode import Encoder, render_placements
+from leia.encode import Encoder
 from leia.shards import ShardError, ShardSet, show
 from leia.tokenizer import load_tokenizer, token_layout
 from spark_jobs.encode import run

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from leia.siteinfo import SiteInfo, parse_siteinfo
-from leia.wikitext import extract, prestrip
+from leia.wikitext import extract
 
 from conftest import read_xml
 
