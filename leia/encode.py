@@ -89,10 +89,9 @@ class _Boundaries:
     character split by byte-level BPE or byte fallback) have no usable boundary between
     them."""
 
-    def __init__(self, offsets: list[tuple[int, int]], text_len: int):
+    def __init__(self, offsets: list[tuple[int, int]]):
         self.offsets = offsets
         self.n = len(offsets)
-        self.text_len = text_len
 
     def usable(self, j: int) -> bool:
         return j == 0 or j == self.n or self.offsets[j - 1][1] <= self.offsets[j][0]
@@ -164,12 +163,12 @@ class Encoder:
             self.name_ids(ins[1] for doc in insertions for ins in doc)
         encs = self.tok.encode_batch(texts, add_special_tokens=False)
         out = []
-        for text, enc, ins, strategy in zip(texts, encs, insertions, strategies):
+        for enc, ins, strategy in zip(encs, insertions, strategies):
             ids = np.asarray(enc.ids, dtype=np.uint32)
             if not augment or not ins:
                 out.append(self._plain(ids))
             else:
-                out.append(self._splice(text, ids, enc.offsets, ins, strategy))
+                out.append(self._splice(ids, enc.offsets, ins, strategy))
         return out
 
     def _plain(self, ids: np.ndarray) -> EncodedDoc:
@@ -178,13 +177,13 @@ class Encoder:
         tokens = np.concatenate([self._prefix, ids, self._suffix])
         return EncodedDoc(tokens, np.ones(len(tokens), dtype=np.uint8))
 
-    def _splice(self, text: str, ids: np.ndarray, offsets, insertions, strategy: str
+    def _splice(self, ids: np.ndarray, offsets, insertions, strategy: str
                 ) -> EncodedDoc:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
         if len(ids) == 0:
             return self._plain(ids)
-        bounds = _Boundaries(offsets, len(text))
+        bounds = _Boundaries(offsets)
         # (token cut, token resume, placement) in order; resume > cut only for replace.
         cuts: list[tuple[int, int, Placement]] = []
         moved = dropped = 0

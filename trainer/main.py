@@ -34,7 +34,8 @@ from leia.shards import ShardError, ShardSet  # noqa: E402
 from trainer import checkpoint  # noqa: E402
 from trainer.config import TrainConfig, parse_args  # noqa: E402
 from trainer.data import IGNORE, PackedSequences  # noqa: E402
-from trainer.model import build_model, export, load_tokenizer_for, materialise  # noqa: E402
+from leia.tokenizer import load_tokenizer  # noqa: E402
+from trainer.model import build_model, export, materialise  # noqa: E402
 from trainer.parallelize import parallelize  # noqa: E402
 
 # Dense bf16 peak FLOP/s per GPU, for MFU.
@@ -81,7 +82,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     shards = ShardSet(cfg.shards)
     specials = shards.manifest["special_tokens"]
     markers = (specials["start_marker"]["token"], specials["end_marker"]["token"])
-    tokenizer = load_tokenizer_for(cfg.model, markers)
+    tokenizer = load_tokenizer(cfg.model, markers)  # the model's own, plus the markers
     shards.check_tokenizer(tokenizer)
     data = PackedSequences(shards, cfg.seq_len, rank, world, cfg.seed)
     accum = cfg.accumulation(world)

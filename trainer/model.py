@@ -21,14 +21,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from leia.tokenizer import load_tokenizer
-
-
-def load_tokenizer_for(model: str, markers: tuple[str, str]):
-    """The model's own tokenizer with the markers added (the shards' ids are checked
-    against it)."""
-    return load_tokenizer(model, markers)
-
 
 @contextlib.contextmanager
 def params_on_meta():
