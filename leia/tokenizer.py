@@ -55,19 +55,24 @@ def _untrim_offsets(node: dict) -> None:
             _untrim_offsets(v)
 
 
-def token_layout(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> TokenLayout:
-    """What the executors need: the backend tokenizer and the ids the model expects."""
+def specials_around(tok) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a text for the model (BOS for Llama;
+    some models also put EOS after)."""
     probe = "LEIA probe text 123"
     with_special = tok(probe).input_ids
     plain = tok(probe, add_special_tokens=False).input_ids
     for i in range(len(with_special) - len(plain) + 1):
         if with_special[i:i + len(plain)] == plain:
-            prefix, suffix = with_special[:i], with_special[i + len(plain):]
-            break
-    else:
-        raise ValueError(f"tokenizer {tok.name_or_path!r}: cannot tell which special "
-                         "tokens it adds around a text (its ids with special tokens do "
-                         "not contain those without)")
+            return with_special[:i], with_special[i + len(plain):]
+    raise ValueError(f"tokenizer {tok.name_or_path!r}: cannot tell which special tokens "
+                     "it adds around a text (its ids with special tokens do not contain "
+                     "those without)")
+
+
+def token_layout(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> TokenLayout:
+    """What the executors need: the backend tokenizer and the ids the model expects."""
+    probe = "LEIA probe text 123"
+    prefix, suffix = specials_around(tok)
     enc = tok.backend_tokenizer.encode(probe, add_special_tokens=False)
     if not enc.offsets or enc.offsets[-1][1] != len(probe):
         raise ValueError(f"tokenizer {tok.name_or_path!r} gives no usable character "
