@@ -33,7 +33,7 @@ def test_tables_and_outputs(tmp_path, capsys):
     assert codah["rows"]["base"]["cells"]["sw"] is None
     main([base, leia, "--out", str(tmp_path / "report")])
     md = (tmp_path / "report" / "report.md").read_text()
-    assert "| base | 30.3 | – | 40.0 | 35.1 |" in md
+    assert "| base | 30.3 | – | 40.0 | 35.2 |" in md
     assert "| leia | 34.9 ±2.0 (+4.6) | 30.0 ±2.0 | 41.0 ±2.0 (+1.0) | 37.9 (+2.8) |" in md
     assert "### X-CSQA (accuracy %, 4-shot, mean of 5 seed(s); average over ja)" in md
     assert (tmp_path / "report" / "report.png").stat().st_size > 10_000
