@@ -92,17 +92,6 @@ def bpe_shards(spark, sample_run, bpe_tokenizer, tmp_path_factory):
 def tiny_model(bpe_tokenizer, tmp_path_factory):
     """A randomly initialised 2-layer Llama with the BPE tokenizer, saved as a Hugging
     Face folder (what --model names)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from trainer.tiny_model import build_tiny_llama
 
-    tok = AutoTokenizer.from_pretrained(bpe_tokenizer)
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        tie_word_embeddings=False, bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id))
-    out = tmp_path_factory.mktemp("tiny_llama")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return str(out)
+    return str(build_tiny_llama(bpe_tokenizer, tmp_path_factory.mktemp("tiny_llama")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -114,7 +115,8 @@ def _is_tied(model, name: str) -> bool:
 
 def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
     """Save the model in Hugging Face format (safetensors, config, tokenizer with the
-    markers). The full state dict is gathered to rank 0's CPU memory."""
+    markers). The full state dict is gathered to rank 0's CPU memory. Written to a
+    temporary folder and renamed, so OUT/hf is either a whole model or absent."""
     from safetensors.torch import save_file
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
@@ -122,7 +124,9 @@ def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
                                                                  cpu_offload=True))
     if rank != 0:
         return
-    out.mkdir(parents=True, exist_ok=True)
+    final, out = out, out.with_name(out.name + ".tmp")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     if getattr(config, "tie_word_embeddings", False):
         state.pop("lm_head.weight", None)
     state = {k: v.contiguous() for k, v in state.items()}
@@ -130,6 +134,8 @@ def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
     config.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "leia.json").write_text(json.dumps({"markers": _markers(tokenizer)}, indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    out.rename(final)
 
 
 def _markers(tokenizer) -> dict:
