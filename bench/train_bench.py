@@ -1,80 +1,126 @@
-"""Trainer benchmark on the CPU: our trainer against the Hugging Face Trainer (what the
-authors used), side by side in one run.
+"""Trainer benchmark: our trainer against the Hugging Face Trainer (what the authors
+used), side by side in one run, on the CPU or on GPUs.
 
-    python bench/train_bench.py              # needs bench/encode_bench.py's shards first
+    python bench/train_bench.py                  # CPU; needs bench/encode_bench.py's shards
+    python bench/train_bench.py --preset gpu --shards DIR   # every visible GPU, bf16
 
-Both run under torchrun with 2 processes (gloo), on the same randomly initialised Llama
-(4 layers, hidden 256, the encode benchmark's 8,000-token BPE plus the two markers,
-their rows mean-initialised in both), the same packed sequences of the encode
-benchmark's shards in the same order (our trainer's data order, handed to the HF Trainer
-as a sequential dataset), the same global batch and micro-batch, AdamW, fp32.
-Reported: tokens/s over the steps after the first (warm-up), peak resident memory of
-each process, and both runs' losses per step.
+Both run under torchrun on the same randomly initialised Llama (the preset's shape, the
+shards' tokenizer plus the two markers, their rows mean-initialised in both), the same
+packed sequences in the same order (our trainer's data order, handed to the HF Trainer
+as a sequential dataset), the same global batch and micro-batch, AdamW.
 
-Results go to bench/results/train.json and are printed as a Markdown table.
+- ``cpu``: 2 processes (gloo), Llama 4 x 256, 16 x 256 tokens per step, fp32; the HF
+  Trainer runs DDP. Ours also with ``--reshard always`` (ZeRO-3: parameters gathered
+  again for backward and for every micro-batch), the GPU default.
+- ``gpu``: one process per GPU (NCCL), a TinyLlama-1.1B-shaped model (22 x 2048, GQA),
+  32 x 2048 tokens per step, bf16 compute with fp32 master weights in both (the HF
+  Trainer with ``bf16=True``); ours also with ``--compile``. MFU counts 6 x the
+  non-embedding parameters plus the attention matmuls per token, against the GPU's
+  dense bf16 peak.
+
+Reported: tokens/s over the steps after the warm-up, peak memory per process (resident
+set on the CPU, allocated CUDA memory on GPU), MFU on GPU, and both runs' losses per
+step. Results go to bench/results/train.json (or train_gpu.json) and are printed as a
+Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / "data"
-SHARDS = DATA / "encode" / "shards_bpe"
-WORK = DATA / "train"
-SEQ, GLOBAL, MICRO, STEPS, LR = 256, 16, 4, 8, 1e-4
 
 
-def make_model() -> Path:
+@dataclass
+class Preset:
+    layers: int
+    hidden: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+    seq: int
+    global_batch: int
+    micro: int
+    steps: int
+    warmup: int  # steps left out of tokens/s (allocator, compile)
+    lr: float
+    gpu: bool
+
+
+PRESETS = {
+    "cpu": Preset(4, 256, 688, 8, 8, 256, 16, 4, 8, 1, 1e-4, False),
+    "gpu": Preset(22, 2048, 5632, 32, 4, 2048, 32, 4, 10, 2, 1e-4, True),
+}
+
+
+def make_model(p: Preset, tokenizer: Path, out: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    out = WORK / "llama-4x256"
-    if out.exists():
+    if (out / "config.json").exists():
         return out
-    tok = AutoTokenizer.from_pretrained(DATA / "encode" / "tokenizer_bpe")
+    tok = AutoTokenizer.from_pretrained(tokenizer)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tok), hidden_size=256, intermediate_size=688, num_hidden_layers=4,
-        num_attention_heads=8, num_key_value_heads=8, max_position_embeddings=SEQ,
-        tie_word_embeddings=False, bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id))
+    with torch.device("cuda" if p.gpu else "cpu"):
+        model = LlamaForCausalLM(LlamaConfig(
+            vocab_size=len(tok), hidden_size=p.hidden, intermediate_size=p.intermediate,
+            num_hidden_layers=p.layers, num_attention_heads=p.heads,
+            num_key_value_heads=p.kv_heads, max_position_embeddings=p.seq,
+            tie_word_embeddings=False, bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id))
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out
 
 
-def torchrun(args: list[str], port: int) -> subprocess.CompletedProcess:
+def torchrun(args: list[str], procs: int, port: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
            "TOKENIZERS_PARALLELISM": "false"}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run",
-                           "--nproc_per_node", "2", "--master_port", str(port), *args],
-                          env=env, capture_output=True, text=True, check=True)
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run",
+                        "--nproc_per_node", str(procs), "--master_port", str(port), *args],
+                       env=env, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"failed: {' '.join(args[:2])}...\n{r.stdout[-3000:]}"
+                         f"\n{r.stderr[-5000:]}")
+    return r
 
 
-def ours(model: Path) -> dict:
-    out = WORK / "ours"
+def ours(p: Preset, model: Path, shards: Path, work: Path, procs: int,
+         extra: list[str]) -> dict:
+    out = work / "ours"
+    shutil.rmtree(out, ignore_errors=True)
     r = torchrun([str(ROOT / "trainer" / "main.py"), "--model", str(model), "--shards",
-                  str(SHARDS), "--out", str(out), "--steps", str(STEPS), "--seq-len",
-                  str(SEQ), "--global-batch", str(GLOBAL), "--micro-batch", str(MICRO),
-                  "--lr", str(LR), "--no-export", "--weight-decay", "0.0"], 29701)
-    rows = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
-    later = rows[1:]
-    return {"losses": [r["loss"] for r in rows],
-            "tokens_per_s": sum(GLOBAL * SEQ for _ in later) / sum(r["seconds"] for r in later),
-            "peak_memory_gb": max(r["peak_memory_gb"] for r in rows),
-            "stdout_tail": r.stdout[-300:]}
+                  str(shards), "--out", str(out), "--steps", str(p.steps), "--seq-len",
+                  str(p.seq), "--global-batch", str(p.global_batch), "--micro-batch",
+                  str(p.micro), "--lr", str(p.lr), "--no-export", "--no-final-checkpoint",
+                  "--weight-decay", "0.0",
+                  *extra], procs, 29701)
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    later = rows[p.warmup:]
+    res = {"losses": [row["loss"] for row in rows],
+           "tokens_per_s": len(later) * p.global_batch * p.seq
+           / sum(row["seconds"] for row in later),
+           "peak_memory_gb": max(row["peak_memory_gb"] for row in rows),
+           "stdout_tail": r.stdout[-600:]}
+    if "mfu" in rows[-1]:  # model FLOPs per token over the GPUs' peak: one constant
+        res["mfu_per_token_per_s"] = rows[-1]["mfu"] / rows[-1]["tokens_per_s"]
+        res["mfu"] = res["mfu_per_token_per_s"] * res["tokens_per_s"]
+    return res
 
 
-def hf_worker() -> None:
+def hf_worker(p: Preset, model_dir: Path, shards: Path, work: Path) -> None:
     """Runs under torchrun: the Hugging Face Trainer on our sequences, in our order."""
     import numpy as np
     import torch
@@ -85,14 +131,13 @@ def hf_worker() -> None:
     from leia.tokenizer import load_tokenizer
     from trainer.data import PackedSequences
 
-    model_dir = WORK / "llama-4x256"
     tok = load_tokenizer(str(model_dir))
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model.resize_token_embeddings(len(tok), mean_resizing=True)
-    data = PackedSequences(ShardSet(SHARDS), SEQ, seed=42)
+    data = PackedSequences(ShardSet(shards), p.seq, seed=42)
     rows = []
-    for _ in range(STEPS):
-        for x, y in data.next_step(GLOBAL, GLOBAL):
+    for _ in range(p.steps):
+        for x, y in data.next_step(p.global_batch, p.global_batch):
             for i in range(len(x)):
                 # HF shifts labels itself: give it the window's first L tokens as labels
                 # (the targets are the same but for the window's last one).
@@ -115,53 +160,94 @@ def hf_worker() -> None:
                 losses.append(logs["loss"])
 
         def on_step_end(self, args, state, control, **kw):
+            if p.gpu:
+                torch.cuda.synchronize()
             ends.append(time.perf_counter())
 
     world = int(os.environ["WORLD_SIZE"])
     args = TrainingArguments(
-        output_dir=str(WORK / "hf"), per_device_train_batch_size=MICRO,
-        gradient_accumulation_steps=GLOBAL // (MICRO * world), max_steps=STEPS,
-        learning_rate=LR, lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0,
+        output_dir=str(work / "hf"), per_device_train_batch_size=p.micro,
+        gradient_accumulation_steps=p.global_batch // (p.micro * world), max_steps=p.steps,
+        learning_rate=p.lr, lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0,
         adam_beta1=0.9, adam_beta2=0.95, adam_epsilon=1e-6, max_grad_norm=1.0,
-        logging_steps=1, save_strategy="no", report_to=[], use_cpu=True,
-        dataloader_drop_last=True, seed=42, disable_tqdm=True)
+        logging_steps=1, save_strategy="no", report_to=[], use_cpu=not p.gpu,
+        bf16=p.gpu, dataloader_drop_last=True, seed=42, disable_tqdm=True)
     trainer = Trainer(model=model, args=args, train_dataset=Seq(), callbacks=[Clock()])
     trainer._get_train_sampler = lambda *a, **k: torch.utils.data.SequentialSampler(Seq())
     trainer.train()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    peak = (torch.cuda.max_memory_allocated() / 2**30 if p.gpu
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
     if int(os.environ["RANK"]) == 0:
-        (WORK / "hf.json").write_text(json.dumps(
-            {"losses": losses, "tokens_per_s": GLOBAL * SEQ * (len(ends) - 1)
-             / (ends[-1] - ends[0]), "peak_memory_gb": peak}))
+        timed = len(ends) - p.warmup
+        (work / "hf.json").write_text(json.dumps(
+            {"losses": losses, "peak_memory_gb": peak,
+             "tokens_per_s": p.global_batch * p.seq * timed
+             / (ends[-1] - ends[p.warmup - 1])}))
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__,
+    a = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hf-worker", action="store_true", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    a.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    a.add_argument("--shards", default=str(DATA / "encode" / "shards_bpe"),
+                   help="shard folder (its tokenizer/ is the model's)")
+    a.add_argument("--work", default=str(DATA / "train"), help="scratch folder")
+    a.add_argument("--results", default="", help="JSON file for the results "
+                   "(default bench/results/train.json, or train_gpu.json)")
+    a.add_argument("--hf-worker", action="store_true", help=argparse.SUPPRESS)
+    args = a.parse_args(argv)
+    p, shards = PRESETS[args.preset], Path(args.shards)
+    work = Path(args.work) / args.preset
+    model = work / f"llama-{p.layers}x{p.hidden}"
     if args.hf_worker:
-        hf_worker()
+        hf_worker(p, model, shards, work)
         return
-    if not (SHARDS / "manifest.json").is_file():
-        raise SystemExit(f"no shards in {SHARDS}: run python bench/encode_bench.py first")
-    WORK.mkdir(parents=True, exist_ok=True)
-    model = make_model()
-    results = {"ours": ours(model)}
-    torchrun([__file__, "--hf-worker"], 29702)
-    results["hf_trainer"] = json.loads((WORK / "hf.json").read_text())
-    o, h = results["ours"], results["hf_trainer"]
-    results["speedup"] = o["tokens_per_s"] / h["tokens_per_s"]
-    results["memory_ratio"] = o["peak_memory_gb"] / h["peak_memory_gb"]
-    (ROOT / "bench" / "results" / "train.json").write_text(json.dumps(results, indent=2))
-    print(f"| 2 processes, CPU, Llama 4x256, {GLOBAL}x{SEQ} tokens/step | tokens/s | "
-          "peak memory per process |")
-    print("|---|---:|---:|")
-    print(f"| Hugging Face Trainer (DDP) | {h['tokens_per_s']:,.0f} | "
-          f"{h['peak_memory_gb']:.2f} GB |")
-    print(f"| ours (FSDP2) | {o['tokens_per_s']:,.0f} ({results['speedup']:.2f}x) | "
-          f"{o['peak_memory_gb']:.2f} GB ({results['memory_ratio']:.2f}x) |")
-    print("losses, ours:", [round(x, 4) for x in o["losses"]])
+    if not (shards / "manifest.json").is_file():
+        raise SystemExit(f"no shards in {shards}: run python bench/encode_bench.py "
+                         "first, or name a shard folder with --shards")
+    import torch
+    procs = max(1, torch.cuda.device_count()) if p.gpu else 2
+    work.mkdir(parents=True, exist_ok=True)
+    make_model(p, shards / "tokenizer", model)
+    runs = ({"ours": [], "ours_compile": ["--compile"]} if p.gpu
+            else {"ours": [], "ours_resharded": ["--reshard", "always"]})
+    results = {"preset": dataclasses.asdict(p), "processes": procs,
+               "device": torch.cuda.get_device_name() if p.gpu else "cpu"}
+    for name, extra in list(runs.items()):
+        try:
+            results[name] = ours(p, model, shards, work, procs, extra)
+        except SystemExit as e:  # report the others; the log says what broke
+            if name == "ours":
+                raise
+            print(f"{name}: {e}", flush=True)
+            results[name] = {"error": str(e)[-3000:]}
+            del runs[name]
+            continue
+        print(f"{name}: {results[name]['tokens_per_s']:,.0f} tokens/s", flush=True)
+    torchrun([__file__, "--hf-worker", "--preset", args.preset, "--shards", str(shards),
+              "--work", args.work], procs, 29702)
+    h = results["hf_trainer"] = json.loads((work / "hf.json").read_text())
+    if p.gpu:
+        h["mfu"] = results["ours"]["mfu_per_token_per_s"] * h["tokens_per_s"]
+    for name in runs:
+        results[name]["speedup"] = results[name]["tokens_per_s"] / h["tokens_per_s"]
+        results[name]["memory_ratio"] = results[name]["peak_memory_gb"] / h["peak_memory_gb"]
+    out = Path(args.results or ROOT / "bench" / "results"
+               / ("train_gpu.json" if p.gpu else "train.json"))
+    out.write_text(json.dumps(results, indent=2))
+    where = f"{procs} x {results['device']}" if p.gpu else "2 processes, CPU"
+    print(f"| {where}, Llama {p.layers}x{p.hidden}, {p.global_batch}x{p.seq} tokens/step "
+          "| tokens/s | peak memory per process |" + (" MFU |" if p.gpu else ""))
+    print("|---|---:|---:|" + ("---:|" if p.gpu else ""))
+    print(f"| Hugging Face Trainer ({'bf16' if p.gpu else 'DDP'}) | "
+          f"{h['tokens_per_s']:,.0f} | {h['peak_memory_gb']:.2f} GB |"
+          + (f" {h['mfu']:.1%} |" if p.gpu else ""))
+    for name in runs:
+        o = results[name]
+        print(f"| {name} (FSDP2) | {o['tokens_per_s']:,.0f} ({o['speedup']:.2f}x) | "
+              f"{o['peak_memory_gb']:.2f} GB ({o['memory_ratio']:.2f}x) |"
+              + (f" {o['mfu']:.1%} |" if "mfu" in o else ""))
+        print(f"losses, {name}:", [round(x, 4) for x in o["losses"]])
     print("losses, HF:  ", [round(x, 4) for x in h["losses"]])
 
 

@@ -156,53 +156,16 @@ def test_cli_usage_errors():
         assert r.returncode == 2 and "error:" in r.stderr
 
 
-LM_EVAL_TASK = """task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    validation: {file}
-validation_split: validation
-output_type: multiple_choice
-doc_to_text: "{text}"
-doc_to_choice: "{{{{question.choices | map(attribute='text') | map('trim') | list}}}}"
-doc_to_target: "{{{{(question.choices | map(attribute='label') | list).index(answerKey)}}}}"
-target_delimiter: "{delimiter}"
-metric_list:
-  - metric: acc
-"""
-
-
 def test_accuracy_equals_lm_evaluation_harness(tiny_model, tmp_path):
     """The same model and questions through lm-eval's multiple-choice task (summed
     log-likelihood): X-CODAH 0-shot from the fixture file as it is, X-CSQA 4-shot with
     our prompts (lm-eval draws demonstrations its own way, so they are given to it)."""
     pytest.importorskip("lm_eval")
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    from lm_eval import simple_evaluate
-    from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
-    from transformers import AutoTokenizer
+    from bench import lm_eval_peer
 
     ours = run_eval(tiny_model, tmp_path / "ours")
-    examples = xcsr.load_task(FIXTURE, "xcsqa", "zh")
-    docs = tmp_path / "xcsqa_zh.jsonl"
-    with open(docs, "w") as f:
-        for q, line in enumerate(open(f"{FIXTURE}/X-CSQA/zh/dev.jsonl")):
-            doc = json.loads(line)
-            doc["context"] = xcsr.prompt("xcsqa", examples, q, 4, seed=0).context
-            f.write(json.dumps(doc, ensure_ascii=False) + "\n")
-    tasks = tmp_path / "tasks"
-    tasks.mkdir()
-    (tasks / "codah.yaml").write_text(LM_EVAL_TASK.format(
-        name="leia_xcodah_ja", file=f"{FIXTURE}/X-CODAH/ja/dev.jsonl", text="",
-        delimiter=""))
-    (tasks / "csqa.yaml").write_text(LM_EVAL_TASK.format(
-        name="leia_xcsqa_zh", file=docs, text="{{context}}", delimiter=" "))
-    eos = AutoTokenizer.from_pretrained(tiny_model).eos_token_id
-    lm = HFLM(pretrained=tiny_model, prefix_token_id=eos, batch_size=8, device="cpu")
-    theirs = simple_evaluate(model=lm, tasks=["leia_xcodah_ja", "leia_xcsqa_zh"],
-                             task_manager=TaskManager(include_path=str(tasks)),
-                             log_samples=True)
+    theirs = lm_eval_peer.evaluate(tiny_model, FIXTURE, ["xcodah_ja", "xcsqa_zh"],
+                                   tmp_path / "tasks", batch_size=8)
     for task, ours_name, seed_acc in (
             ("leia_xcodah_ja", "xcodah_ja", ours["xcodah_ja"]["accuracy"]),
             ("leia_xcsqa_zh", "xcsqa_zh", ours["xcsqa_zh"]["accuracy_per_seed"][0])):

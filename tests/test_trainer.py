@@ -89,15 +89,17 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
     assert losses(out) == losses(full_run[0])  # exactly: same data, state and RNG
 
 
-def test_one_and_two_processes_give_the_same_losses(full_run, tiny_model, bpe_shards,
-                                                    tmp_path):
-    r = torchrun(tiny_model, bpe_shards[0], tmp_path / "one", "--steps", "3",
-                 "--no-export", *FAST, procs=1)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r2 = torchrun(tiny_model, bpe_shards[0], tmp_path / "two", "--steps", "3",
-                  "--no-export", *FAST, procs=2)
-    assert r2.returncode == 0, r2.stdout + r2.stderr
-    assert losses(tmp_path / "one") == pytest.approx(losses(tmp_path / "two"), rel=1e-5)
+def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
+        full_run, tiny_model, bpe_shards, tmp_path):
+    runs = {"one": (1, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
+    for name, (procs, reshard) in runs.items():
+        r = torchrun(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "3",
+                     "--no-export", "--reshard", reshard, *FAST, procs=procs)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert ("resharded after each forward" if reshard == "always"
+                else "gathered once per step") in r.stdout  # auto on the CPU: never
+    for name in ("two", "two-resharded"):
+        assert losses(tmp_path / "one") == pytest.approx(losses(tmp_path / name), rel=1e-5)
 
 
 def test_masked_positions_never_contribute(bpe_shards):

@@ -39,7 +39,9 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
         torch.save(rng, tmp / f"rng-rank{rank}.pt")
     except (OSError, RuntimeError) as e:  # disk full, quota, a lost mount...
         error = e
-    failed = torch.tensor([error is not None], dtype=torch.int32)
+    # NCCL reduces only CUDA tensors, gloo CPU ones.
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    failed = torch.tensor([error is not None], dtype=torch.int32, device=device)
     dist.all_reduce(failed)  # every rank stops together rather than hang at a barrier
     if failed.item():
         if rank == 0:

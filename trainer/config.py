@@ -41,6 +41,9 @@ class TrainConfig:
     seed: int = field(default=42, metadata={"help": "data order and initialisation seed"})
     checkpoint_every: int = field(default=0, metadata={
         "help": "save a checkpoint every N steps (0: only at the end)"})
+    final_checkpoint: bool = field(default=True, metadata={
+        "help": "save a checkpoint at the last step (--no-final-checkpoint for throwaway "
+                "runs such as benchmarks: a 7B model's is ~80 GB)"})
     keep_checkpoints: int = field(default=2, metadata={
         "help": "complete checkpoints to keep (older ones are deleted)"})
     log_every: int = field(default=1, metadata={"help": "log every N steps"})
@@ -49,6 +52,15 @@ class TrainConfig:
     activation_checkpointing: bool = field(default=False, metadata={
         "help": "recompute each block's activations in the backward pass (less memory)"})
     compile: bool = field(default=False, metadata={"help": "torch.compile each block"})
+    reshard: str = field(default="auto", metadata={
+        "choices": ("auto", "always", "never"),
+        "help": "FSDP2 parameter lifetime. always: free each block's gathered parameters "
+                "after its forward pass and gather them again for backward and for every "
+                "micro-batch (ZeRO-3, least memory: for large models); never: keep them "
+                "gathered for the whole step, gradient accumulation included (one "
+                "all-gather per block per step; parameters take their full size on each "
+                "rank, gradients and optimizer state stay sharded); auto: always on GPU, "
+                "never on the CPU, where gloo collectives are slow and models are small"})
     dtype: str = field(default="auto", metadata={
         "choices": ("auto", "bfloat16", "float32"),
         "help": "parameter dtype in the forward pass: auto = bfloat16 on GPU (fp32 "
@@ -66,6 +78,9 @@ class TrainConfig:
             raise ValueError(
                 f"--global-batch {self.global_batch} is not a multiple of --micro-batch "
                 f"{self.micro_batch} x {world} rank(s); pick sizes that divide")
+
+    def resharding(self, device_type: str) -> bool:
+        return self.reshard == "always" or (self.reshard == "auto" and device_type != "cpu")
 
     def accumulation(self, world: int) -> int:
         return self.global_batch // (self.micro_batch * world)

@@ -35,7 +35,7 @@ from trainer import checkpoint  # noqa: E402
 from trainer.config import TrainConfig, parse_args  # noqa: E402
 from trainer.data import IGNORE, PackedSequences  # noqa: E402
 from leia.tokenizer import load_tokenizer  # noqa: E402
-from trainer.model import build_model, export, materialise  # noqa: E402
+from trainer.model import build_model, export, flops_per_token, materialise  # noqa: E402
 from trainer.parallelize import parallelize  # noqa: E402
 
 # Dense bf16 peak FLOP/s per GPU, for MFU.
@@ -94,14 +94,16 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     param_dtype = (torch.bfloat16 if device.type == "cuda" else torch.float32) \
         if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
     model, config, base_vocab = build_model(cfg.model, len(tokenizer), torch.float32)
-    parallelize(model, mesh, param_dtype, cfg.activation_checkpointing, cfg.compile)
+    reshard = cfg.resharding(device.type)
+    parallelize(model, mesh, param_dtype, cfg.activation_checkpointing, cfg.compile, reshard)
     materialise(model, cfg.model, base_vocab, device)
     model.train()
     n_params = sum(p.numel() for p in model.parameters())
     say(rank, f"model: {type(model).__name__}, {n_params / 1e6:,.1f}M parameters, "
               f"vocabulary {base_vocab:,} -> {config.vocab_size:,} (markers "
               f"{specials['start_marker']['id']}, {specials['end_marker']['id']}), "
-              f"{param_dtype} on {device.type}")
+              f"{param_dtype} on {device.type}, parameters "
+              + ("resharded after each forward" if reshard else "gathered once per step"))
 
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
@@ -116,7 +118,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     metrics = open_metrics(out, start, rank)
     writer = tensorboard(out, rank)
 
-    flops_per_token = 6 * n_params
+    flops = flops_per_token(model, cfg.seq_len)
     peak = next((v for k, v in PEAK_FLOPS.items()
                  if device.type == "cuda" and k in torch.cuda.get_device_name()), None)
     progress = bar(rank, start, cfg.steps)
@@ -128,7 +130,10 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
         dist.all_reduce(targets)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         for i, (x, y) in enumerate(batches):
-            model.set_requires_gradient_sync(i == len(batches) - 1)
+            final_micro = i == len(batches) - 1
+            model.set_requires_gradient_sync(final_micro)
+            if not reshard:  # keep the gathered parameters for the next micro-batch
+                model.set_reshard_after_backward(final_micro)
             logits = model(input_ids=torch.from_numpy(x).to(device)).logits
             ce = token_loss_sum(logits, torch.from_numpy(y).to(device))
             # FSDP averages gradients over ranks; the loss is a mean over the targets of
@@ -158,11 +163,12 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
                    "masked_tokens": tokens - int(targets.item()),
                    "peak_memory_gb": peak_memory_gb(device), "seconds": seconds}
             if peak:
-                row["mfu"] = flops_per_token * tokens / seconds / (peak * world)
+                row["mfu"] = flops * tokens / seconds / (peak * world)
             log(row, metrics, writer, progress, rank)
         if progress:
             progress.update(1)
-        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps:
+        if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or (
+                step == cfg.steps and cfg.final_checkpoint):
             path = checkpoint.save(ckpt_dir, step, model, optimizer, scheduler,
                                    data.state.to_dict(), json.loads(cfg.to_json()), rank,
                                    cfg.keep_checkpoints)

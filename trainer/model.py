@@ -107,6 +107,19 @@ def materialise(model: nn.Module, model_name: str, base_vocab: int, device) -> N
                              f"{sorted(missing)[:5]}... (another architecture?)")
 
 
+def flops_per_token(model: nn.Module, seq_len: int) -> float:
+    """Training FLOPs per token (forward and backward), as PaLM's appendix counts them:
+    6 per weight of every matrix product (the input embedding is a lookup, so not
+    counted) plus the attention scores and their weighted sum, 12 x layers x width x
+    sequence length (half of it with causal masking skipped is not credited)."""
+    c = model.config
+    matmul = sum(p.numel() for p in model.parameters())
+    emb, head = model.get_input_embeddings(), model.get_output_embeddings()
+    if emb is not None and (head is None or head.weight is not emb.weight):
+        matmul -= emb.weight.numel()  # untied: the lookup table is no matrix product
+    return 6 * matmul + 12 * c.num_hidden_layers * c.hidden_size * seq_len
+
+
 def _is_tied(model, name: str) -> bool:
     out = model.get_output_embeddings()
     return (getattr(model.config, "tie_word_embeddings", False) and out is not None

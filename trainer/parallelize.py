@@ -22,9 +22,14 @@ def transformer_blocks(model: nn.Module) -> nn.ModuleList:
 
 
 def parallelize(model: nn.Module, mesh, param_dtype: torch.dtype,
-                activation_checkpointing: bool = False, compile: bool = False) -> nn.Module:
+                activation_checkpointing: bool = False, compile: bool = False,
+                reshard: bool = True) -> nn.Module:
     """``fully_shard`` each transformer block, then the root. On GPU parameters are
-    gathered in ``param_dtype`` (bf16) and gradients reduced in fp32."""
+    gathered in ``param_dtype`` (bf16) and gradients reduced in fp32. ``reshard``:
+    free a block's gathered parameters after its forward pass and gather them again in
+    backward (least memory); without it they stay gathered until the step's last
+    backward (one all-gather per block per step: the trainer also keeps them across
+    gradient accumulation with ``set_reshard_after_backward``)."""
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
     mp = MixedPrecisionPolicy(param_dtype=param_dtype, reduce_dtype=torch.float32)
@@ -39,6 +44,6 @@ def parallelize(model: nn.Module, mesh, param_dtype: torch.dtype,
             block.compile()
         # The last block's parameters are needed first in backward: keep them gathered.
         fully_shard(block, mesh=mesh, mp_policy=mp,
-                    reshard_after_forward=i < len(blocks) - 1)
+                    reshard_after_forward=reshard and i < len(blocks) - 1)
     fully_shard(model, mesh=mesh, mp_policy=mp)
     return model
