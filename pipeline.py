@@ -26,10 +26,12 @@ its last complete checkpoint:
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,27 +86,51 @@ class PipelineConfig:
             raise ValueError("--procs and --steps must be at least 1")
 
 
+def local_path(value: str) -> str:
+    """A path given relative to where the user runs the pipeline, or to the repo (the
+    defaults), made absolute; URIs and hub names are kept as they are."""
+    if "://" in value:
+        return value
+    for base in (Path.cwd(), REPO):
+        if (base / value).exists():
+            return str((base / value).resolve())
+    return value
+
+
 class Pipeline:
     def __init__(self, cfg: PipelineConfig):
         self.cfg = cfg
-        self.out = Path(cfg.out)
+        self.out = Path(cfg.out).resolve()
+        self.dumps, self.eval_data = local_path(cfg.dumps), local_path(cfg.eval_data)
         self.variants = ["leia", "plain"] if cfg.baseline else ["leia"]
-        self.base = cfg.model or str(self.out / "base-model")
-        self.tok = cfg.model or str(self.out / "tokenizer")
+        self.base = local_path(cfg.model) if cfg.model else str(self.out / "base-model")
+        self.tok = self.base if cfg.model else str(self.out / "tokenizer")
         self.dirty = cfg.force  # once a stage runs, every later one must too
+        # Spark tasks run one per core already; the tokenizer's own threads would
+        # oversubscribe. Set before the in-process Spark JVM starts, which its Python
+        # workers inherit.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     def run(self) -> None:
         t0 = time.perf_counter()
-        for stage in self.cfg.stage_list():
-            if stage in ("tokenizer", "model") and self.cfg.model:
-                continue  # a real base model brings its own tokenizer
-            getattr(self, stage)()
+        try:
+            for stage in self.cfg.stage_list():
+                if stage in ("tokenizer", "model") and self.cfg.model:
+                    continue  # a real base model brings its own tokenizer
+                if stage == "train":
+                    stop_spark()  # its memory is the trainer's now
+                getattr(self, stage)()
+        finally:
+            stop_spark()
         print(f"\npipeline done in {time.perf_counter() - t0:.0f}s; outputs under "
               f"{self.out}/ (report: {self.out / 'report' / 'report.md'})")
 
-    def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False) -> None:
+    def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False,
+             in_process=None) -> None:
         """Run one stage's command unless its output is complete (``done`` exists) and
-        nothing before it ran."""
+        nothing before it ran. ``in_process``: the command's ``main``, called here
+        instead (the Spark stages: they share one SparkSession, so the JVM and Delta
+        start once); the command printed is the one that runs the stage on its own."""
         if done.exists() and not self.dirty:
             print(f"\n== {name}: already complete ({done}); --force re-runs it")
             return
@@ -114,20 +140,23 @@ class Pipeline:
         full = launcher + cmd
         print(f"\n== {name}\n$ {shlex.join(full)}", flush=True)
         t0 = time.perf_counter()
-        r = subprocess.run(full, cwd=REPO)
-        if r.returncode:
-            raise SystemExit(f"pipeline: stage {name} failed (exit {r.returncode}); fix "
+        rc = call_main(in_process, cmd[1:]) if in_process else \
+            subprocess.run(full, cwd=REPO).returncode
+        if rc:
+            raise SystemExit(f"pipeline: stage {name} failed (exit {rc}); fix "
                              f"what it says above, then re-run: finished stages are kept")
         print(f"== {name}: done in {time.perf_counter() - t0:.0f}s -> {done}", flush=True)
 
     def corpus(self):
+        from spark_jobs import augment
         self.step("corpus", self.out / "corpus" / "stats" / "_delta_log",
-                  ["spark_jobs/augment.py", "--dumps", self.cfg.dumps,
-                   "--wikis", self.cfg.wikis, "--out", str(self.out / "corpus")])
+                  ["spark_jobs/augment.py", "--dumps", self.dumps,
+                   "--wikis", self.cfg.wikis, "--out", str(self.out / "corpus")],
+                  in_process=augment.main)
 
     def tokenizer(self):
         self.step("tokenizer", Path(self.tok) / "tokenizer.json",
-                  ["-m", "leia.toy_tokenizer", "--kind", "bpe", "--dumps", self.cfg.dumps,
+                  ["-m", "leia.toy_tokenizer", "--kind", "bpe", "--dumps", self.dumps,
                    "--out", self.tok])
 
     def model(self):
@@ -136,12 +165,14 @@ class Pipeline:
                    "--out", self.base])
 
     def shards(self):
+        from spark_jobs import encode
         for v in self.variants:
             out = self.out / "shards" / v
             self.step(f"shards ({v})", out / "manifest.json",
                       ["spark_jobs/encode.py", "--table", str(self.out / "corpus" / "augmented"),
                        "--tokenizer", self.tok, "--out", str(out)]
-                      + (["--no-augmentation"] if v == "plain" else []))
+                      + (["--no-augmentation"] if v == "plain" else []),
+                      in_process=encode.main)
 
     def train(self):
         for v in self.variants:
@@ -161,13 +192,33 @@ class Pipeline:
             out = self.out / "eval" / name
             self.step(f"evaluate ({name})", out / "metrics.json",
                       ["-m", "trainer.evaluate", "--model", model, "--tasks", self.cfg.tasks,
-                       "--data", self.cfg.eval_data, "--out", str(out),
+                       "--data", self.eval_data, "--out", str(out),
                        "--seeds", str(self.cfg.seeds)])
 
     def report(self):
         runs = [f"{n}={self.out / 'eval' / n}" for n in ["base", *reversed(self.variants)]]
         self.step("report", self.out / "report" / "report.md",
                   ["-m", "trainer.report", *runs, "--out", str(self.out / "report")])
+
+
+def call_main(main, args: list[str]) -> int:
+    """A job's ``main(args)`` in this process; its exit status."""
+    try:
+        main(args)
+    except SystemExit as e:  # usage and input errors: the job has said what to fix
+        return e.code if isinstance(e.code, int) else 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def stop_spark() -> None:
+    if "pyspark" in sys.modules:
+        from pyspark.sql import SparkSession
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

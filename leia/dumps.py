@@ -86,6 +86,32 @@ def plan_dumps(names: list[str], wikis: list[str] | None, date: str | None
     return out
 
 
+OPTIONAL_TABLES = ("page", "redirect")
+
+
+def select_downloads(names: list[str], wiki: str, date: str, multistream: bool = False,
+                     tables: tuple[str, ...] = ("langlinks",) + OPTIONAL_TABLES
+                     ) -> list[str]:
+    """The files of ``wiki``'s dump on ``date`` that a run needs, picked from the names
+    a dump publishes (its checksum list): the pages-articles XML as one file when there
+    is one, else its split parts (the two hold the same pages), or the multistream XML
+    and its index; and the SQL ``tables``."""
+    kinds: dict[str, list[str]] = {}
+    for name in names:
+        c = classify(name)
+        if c and c[0] == wiki and c[1] == date:
+            kinds.setdefault(c[2], []).append(name)
+
+    def whole_or_parts(kind: str) -> list[str]:
+        files = sorted(kinds.get(kind, []), key=_part_key)
+        whole = [f for f in files if not _RANGE.search(f)]
+        return whole[:1] or files
+
+    xml = whole_or_parts("multistream") + whole_or_parts("index") if multistream \
+        else whole_or_parts("articles")
+    return xml + [kinds[t][0] for t in tables if t in kinds]
+
+
 def check_wiki_names(wikis: list[str]) -> None:
     for w in wikis:
         split_dbname(w)  # raises ValueError with the fix

@@ -93,6 +93,18 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     dumps, sizes = plan(spark, cfg)
     wikis = sorted(dumps)
     out = cfg.out.rstrip("/")
+    params_meta = run_parameters(cfg)
+    inputs = {w: input_sizes(d, sizes) for w, d in dumps.items()}
+    if cfg.skip_unchanged:
+        done = unchanged_wikis(spark, out, dumps, params_meta, inputs)
+        for wiki, run in sorted(done.items()):
+            print(f"  {wiki}: unchanged since run {run} (same dump date and parameters); "
+                  "skipped", flush=True)
+            del dumps[wiki]
+        if not dumps:
+            log("every wiki is unchanged: nothing to do")
+            return []
+        wikis = sorted(dumps)
     file_rejects = []
     for wiki, d in dumps.items():
         for path in list(d.xml):
@@ -102,6 +114,10 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
                 file_rejects.append((wiki, path.rsplit("/", 1)[-1], None, None, "read", why))
                 d.xml.remove(path)
     readable = {w: d for w, d in dumps.items() if d.xml}
+    if not readable:
+        raise ValueError("no readable pages-articles file: " + "; ".join(
+            f"{r[1]}: {r[5]}" for r in file_rejects) + ". Download them again (python "
+            "spark_jobs/fetch_dumps.py verifies them against the dump's checksums)")
     log(f"planned {len(dumps)} wiki(s); reading their headers")
     sites = {w: read.read_siteinfo(spark, d) for w, d in readable.items()}
     for w, s in sites.items():
@@ -144,13 +160,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     rejects = gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects,
                              sql_rejects)
 
-    meta = {"run_id": run_id, "pivot": cfg.pivot, "strategy": cfg.strategy,
-            "prob": cfg.prob, "seed": cfg.seed, "markers": [cfg.start_marker,
-                                                            cfg.end_marker],
-            "filters": {"skip_namespaced": cfg.skip_namespaced,
-                        "skip_lists": cfg.skip_lists,
-                        "strip_parentheses": cfg.strip_parentheses},
-            "alignment": cfg.alignment, "wikis": wikis, "dump_dates": dates}
+    meta = {"run_id": run_id, **params_meta, "wikis": wikis, "dump_dates": dates,
+            "inputs": {w: inputs[w] for w in wikis}}
     log("writing rejects")
     write.replace_wikis(rejects, f"{out}/rejects", "rejects", wikis, meta)
     log("writing alignment")
@@ -171,6 +182,56 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
                  meta)
     spark.catalog.clearCache()
     return [dict(zip(columns("stats"), r)) for r in rows]
+
+
+def run_parameters(cfg: AugmentConfig) -> dict:
+    """What decides a wiki's output besides its dump (kept in every commit's metadata)."""
+    return {"pivot": cfg.pivot, "strategy": cfg.strategy, "prob": cfg.prob,
+            "seed": cfg.seed, "markers": [cfg.start_marker, cfg.end_marker],
+            "filters": {"skip_namespaced": cfg.skip_namespaced,
+                        "skip_lists": cfg.skip_lists,
+                        "strip_parentheses": cfg.strip_parentheses},
+            "alignment": cfg.alignment}
+
+
+def input_sizes(d: WikiDump, sizes: dict[str, int]) -> dict[str, int]:
+    """{file name: bytes} of one wiki's input files."""
+    files = d.xml + d.index + [f for f in (d.langlinks, d.page, d.redirect) if f]
+    return {f.rsplit("/", 1)[-1]: sizes.get(f, 0) for f in files}
+
+
+def unchanged_wikis(spark, out: str, dumps: dict[str, WikiDump], params: dict,
+                    inputs: dict[str, dict[str, int]]) -> dict[str, str]:
+    """{wiki: run id} of the wikis whose latest run in OUT/stats read the same files
+    (names and sizes) with the same parameters, and wrote articles (a wiki whose files
+    were unreadable has none: it is built again)."""
+    import json
+
+    from delta.tables import DeltaTable
+    from pyspark.sql import Window
+    from pyspark.sql.utils import AnalysisException
+
+    path = f"{out}/stats"
+    try:
+        history = DeltaTable.forPath(spark, path).history().select("userMetadata").collect()
+    except AnalysisException:  # no earlier run
+        return {}
+    runs = {}
+    for h in history:
+        if h.userMetadata:
+            meta = json.loads(h.userMetadata)
+            runs[meta.get("run_id")] = meta
+    latest = (spark.read.format("delta").load(path)
+              .withColumn("n", F.row_number().over(
+                  Window.partitionBy("wiki").orderBy(F.desc("run_started"))))
+              .where("n = 1").select("wiki", "run_id", "dump_date", "articles").collect())
+
+    def same(r) -> bool:
+        meta = runs.get(r.run_id, {})
+        return (r.wiki in dumps and r.dump_date == dumps[r.wiki].date and r.articles > 0
+                and {k: meta.get(k) for k in params} == params
+                and meta.get("inputs", {}).get(r.wiki) == inputs[r.wiki])
+    return {r.wiki: r.run_id for r in latest if same(r)}
 
 
 def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: list,

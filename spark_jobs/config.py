@@ -61,6 +61,10 @@ class AugmentConfig:
     split_mb: float = field(default=64, metadata={
         "help": "largest piece of a compressed dump file one task reads, in MB; a "
                 "large file is read by many tasks in parallel"})
+    skip_unchanged: bool = field(default=False, metadata={
+        "help": "leave out the wikis whose last run into --out (its stats table) read "
+                "the same dump date with the same parameters and wrote articles: with "
+                "--wikis all, only new, changed and failed wikis are built again"})
     shuffle_partitions: int | None = field(default=None, metadata={
         "help": "spark.sql.shuffle.partitions (default: Spark's, or 4x cores locally)"})
 

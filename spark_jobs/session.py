@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def build_spark(app_name: str, master: str | None = None,
                 conf: dict[str, str] | None = None):
     """A SparkSession with Delta Lake. ``master`` None: whatever spark-submit set, or
-    ``local[*]``. The Delta jars come from Maven Central on first use (then cached)."""
+    ``local[*]``. The Delta jars come from Maven Central on first use (then cached), or
+    from the folder ``LEIA_DELTA_JARS`` names (the Docker image bundles them there)."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
@@ -24,7 +26,15 @@ def build_spark(app_name: str, master: str | None = None,
         builder = builder.master(master)
     for k, v in (conf or {}).items():
         builder = builder.config(k, v)
-    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    bundled = os.environ.get("LEIA_DELTA_JARS")
+    if bundled:  # the Docker image: jars resolved at build time, no network at run time
+        jars = sorted(str(p) for p in Path(bundled).glob("*.jar"))
+        if not any("delta-spark" in j for j in jars):
+            raise ValueError(f"LEIA_DELTA_JARS={bundled} holds no delta-spark jar: "
+                             "unset it to fetch the jars from Maven Central")
+        spark = builder.config("spark.jars", ",".join(jars)).getOrCreate()
+    else:
+        spark = configure_spark_with_delta_pip(builder).getOrCreate()
     if spark.sparkContext.master.startswith("local"):
         # Delta replays its log with 50 tasks and Spark shuffles into 200 partitions by
         # default: right for a cluster, pure overhead on one machine.

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from pyspark.sql import functions as F
 
 from leia.augment import render, Insertion
@@ -126,3 +128,33 @@ def test_output_does_not_depend_on_partitioning(sample_run, spark, tmp_path):
                       table(spark, root, "augmented").where(
                           "wiki IN ('viwiki', 'elwikivoyage')").collect())
     assert rows(other) == rows(out)
+
+
+def test_skip_unchanged_rebuilds_only_new_changed_and_failed_wikis(spark, tmp_path):
+    from conftest import copy_sample
+
+    dumps = copy_sample(tmp_path / "dumps", ["jawiki", "zhwiki"])
+    out = tmp_path / "corpus"
+    args = ["--dumps", str(dumps), "--out", str(out), "--skip-unchanged"]
+
+    def built(*extra):
+        return sorted(r["wiki"] for r in run(spark, parse_args(args + list(extra))))
+
+    def version():
+        return spark.sql(f"DESCRIBE HISTORY delta.`{out}/augmented`").first().version
+
+    assert built() == ["jawiki", "zhwiki"]
+    v = version()
+    assert built() == [] and version() == v  # nothing changed: nothing written
+    for f in dumps.glob("zhwiki-20210901-*"):  # a new dump of one wiki...
+        f.rename(f.with_name(f.name.replace("20210901", "20211001")))
+    xml = next(dumps.glob("jawiki-*-pages-articles.xml.bz2"))
+    whole = xml.read_bytes()
+    xml.write_bytes(whole[:len(whole) // 2])  # ...and a file replaced (truncated)
+    assert built() == ["jawiki", "zhwiki"]  # jawiki's run fails: no articles
+    xml.write_bytes(whole)
+    assert built() == ["jawiki"]  # failed last time: built again
+    assert built("--seed", "7") == ["jawiki", "zhwiki"]  # other parameters
+    xml.write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(ValueError, match="no readable pages-articles file: .*truncated"):
+        built("--seed", "7")  # the only wiki to build is unreadable: a clear error

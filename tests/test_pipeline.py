@@ -12,7 +12,7 @@ import pytest
 from leia import corpus_stats as cs
 
 REPO = Path(__file__).resolve().parents[1]
-ARGS = ["--wikis", "jawiki,elwikivoyage", "--steps", "4", "--global-batch", "4",
+ARGS = ["--wikis", "jawiki,viwiki", "--steps", "4", "--global-batch", "4",
         "--tasks", "xcodah_ja,xcsqa_ja", "--seeds", "2"]
 
 
@@ -36,7 +36,7 @@ def test_every_stage_writes_its_output(pipeline_out):
                   "train (leia)", "train (plain)", "evaluate (base)", "evaluate (leia)",
                   "evaluate (plain)", "report"):
         assert f"== {stage}: done in" in log, stage
-    assert sorted(cs.latest_stats(out / "corpus").index) == ["elwikivoyage", "jawiki"]
+    assert sorted(cs.latest_stats(out / "corpus").index) == ["jawiki", "viwiki"]
     leia = json.loads((out / "shards" / "leia" / "manifest.json").read_text())
     plain = json.loads((out / "shards" / "plain" / "manifest.json").read_text())
     assert leia["totals"]["placed"] > 0 and plain["totals"]["placed"] == 0
@@ -79,10 +79,10 @@ def test_corpus_stats_agree_with_the_job(pipeline_out):
     assert summary["tokens added"].sum() == leia["totals"]["tokens"] - json.loads(
         (out / "shards" / "plain" / "manifest.json").read_text())["totals"]["tokens"]
     top = cs.top_names(ins, 3)
-    greek = top[top["wiki"] == "elwikivoyage"]
-    assert list(greek["count"]) == sorted(greek["count"], reverse=True)
-    assert greek["count"].iloc[0] == \
-        (ins[ins["wiki"] == "elwikivoyage"]["pivot_title"] == greek["pivot_title"].iloc[0]).sum()
+    vi = top[top["wiki"] == "viwiki"]
+    assert list(vi["count"]) == sorted(vi["count"], reverse=True)
+    assert vi["count"].iloc[0] == \
+        (ins[ins["wiki"] == "viwiki"]["pivot_title"] == vi["pivot_title"].iloc[0]).sum()
     ex = cs.examples(corpus, "jawiki", k=1)[0]
     assert "<translate>" in ex["passage"]
     assert '<mark style="background:#ffe08a">&lt;translate&gt;' in cs.highlight(ex["passage"])
@@ -112,6 +112,6 @@ def test_notebook_runs_on_the_pipeline_output(pipeline_out):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(o.get("data", {}).get("text/plain", "") for o in outputs)
-    assert "elwikivoyage" in text and "tokens added" in text
+    assert "viwiki" in text and "tokens added" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
     assert any("<mark" in o.get("data", {}).get("text/html", "") for o in outputs)

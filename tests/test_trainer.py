@@ -21,7 +21,7 @@ FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", 
         "--log-every", "1"]
 
 
-def torchrun(model, shards, out, *flags, procs=2, background=False):
+def torchrun(model, shards, out, *flags, procs=2, background=False, **popen):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
            "--master_port", str(29600 + os.getpid() % 300 + procs),
            str(REPO / "trainer" / "main.py"), "--model", model, "--shards", str(shards),
@@ -30,7 +30,7 @@ def torchrun(model, shards, out, *flags, procs=2, background=False):
     if background:
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, **popen)
 
 
 def losses(out):
@@ -173,6 +173,33 @@ def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tm
     assert r.returncode == 0, r.stdout + r.stderr
     assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
     assert "resumed from" in r.stdout and "step-000028" in r.stdout
+    assert losses(out) == losses(full_run[0])
+
+
+def test_too_little_disk_for_a_checkpoint_keeps_the_previous_one(full_run, tiny_model,
+                                                                 bpe_shards, tmp_path):
+    """A disk that fills up while a checkpoint is written, made portable with a file-size
+    limit (writes past it fail with EFBIG, as they fail with ENOSPC on a full disk):
+    every rank stops with a message, and the previous checkpoint is kept whole."""
+    import resource
+    import shutil
+    out = tmp_path / "disk"
+    shutil.copytree(full_run[0], out)
+    shutil.rmtree(out / "checkpoints" / "step-000030")
+    limit = 256 << 10  # above the logs, below a checkpoint file of this model
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
+                 *FAST, "--resume", preexec_fn=small_disk)
+    assert r.returncode != 0
+    assert "could not write checkpoint" in r.stderr and "step-000028, is kept" in r.stderr
+    ckpts = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert ckpts == ["step-000028"]  # no half-written step-000030(.tmp)
+    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
+                 *FAST, "--resume")  # room again: it resumes from the kept one
+    assert r.returncode == 0 and "step-000028" in r.stdout, r.stdout + r.stderr
     assert losses(out) == losses(full_run[0])
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint.api import CheckpointException
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
 _NAME = re.compile(r"^step-(\d{6,})$")
@@ -37,7 +38,9 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state()
         torch.save(rng, tmp / f"rng-rank{rank}.pt")
-    except (OSError, RuntimeError) as e:  # disk full, quota, a lost mount...
+    # Disk full, quota, a lost mount... DCP wraps its writers' errors in
+    # CheckpointException, which is no Exception: name it.
+    except (OSError, RuntimeError, CheckpointException) as e:
         error = e
     # NCCL reduces only CUDA tensors, gloo CPU ones.
     device = "cuda" if dist.get_backend() == "nccl" else "cpu"

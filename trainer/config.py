@@ -37,6 +37,9 @@ class TrainConfig:
     weight_decay: float = field(default=0.1, metadata={
         "help": "AdamW weight decay (matrices only; norms and biases are not decayed, "
                 "as the Hugging Face Trainer the paper used does)"})
+    fused_adamw: bool = field(default=True, metadata={
+        "help": "AdamW's fused kernel (CPU and GPU; what the Hugging Face Trainer uses "
+                "by default); --no-fused-adamw for the per-parameter loop"})
     clip: float = field(default=1.0, metadata={"help": "gradient norm clipping"})
     seed: int = field(default=42, metadata={"help": "data order and initialisation seed"})
     checkpoint_every: int = field(default=0, metadata={

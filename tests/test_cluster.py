@@ -1,0 +1,178 @@
+"""A real Spark standalone cluster on 127.0.0.1 (a master and two workers started from
+the installed pyspark, as NOTES.md describes), the corpus job and the encoder submitted
+to it with spark-submit the way a user ships our package (``--py-files`` of a zip of
+it), one worker killed in the middle of the corpus job; the tables and shards must
+equal the local run's. The cluster is stopped at the end, also when a test fails."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DELTA = "io.delta:delta-spark_4.1_2.13:4.4.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spark_home() -> str:
+    import pyspark
+    return str(Path(pyspark.__file__).parent)
+
+
+class Cluster:
+    def __init__(self, work: Path):
+        self.port, self.ui = free_port(), free_port()
+        self.url = f"spark://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "SPARK_HOME": spark_home(), "SPARK_LOCAL_IP": "127.0.0.1",
+                    "SPARK_LOG_DIR": str(work / "logs"), "SPARK_NO_DAEMONIZE": "1"}
+        self.work, self.procs = work, {}
+
+    def start(self, name: str, *args: str) -> None:
+        log = open(self.work / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen(
+            [f"{spark_home()}/bin/spark-class", *args], env=self.env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def up(self) -> "Cluster":
+        self.start("master", "org.apache.spark.deploy.master.Master", "--host",
+                   "127.0.0.1", "--port", str(self.port), "--webui-port", str(self.ui))
+        self.wait(lambda s: s["status"] == "ALIVE")
+        for i in (1, 2):
+            self.start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host",
+                       "127.0.0.1", "--cores", "1", "--memory", "2g", "--webui-port",
+                       str(free_port()), "--work-dir", str(self.work / f"w{i}"), self.url)
+        self.wait(lambda s: sum(w["state"] == "ALIVE" for w in s["workers"]) == 2)
+        return self
+
+    def state(self) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ui}/json/", timeout=5) as r:
+            return json.load(r)
+
+    def wait(self, ok, timeout: float = 120) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if ok(self.state()):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"cluster not ready; logs in {self.work}")
+
+    def running_tasks(self, work_dir: str) -> bool:
+        return any("Running task" in f.read_text(errors="ignore")
+                   for f in (self.work / work_dir).glob("app-*/*/stderr"))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a worker and everything it started (its executor JVM too)."""
+        os.killpg(self.procs[name].pid, signal.SIGKILL)
+
+    def down(self) -> None:
+        for p in self.procs.values():
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield c.up()
+    finally:
+        c.down()
+
+
+@pytest.fixture(scope="module")
+def package_zip(tmp_path_factory):
+    """Our package as a user ships it to executors: ``--py-files leia.zip``."""
+    out = tmp_path_factory.mktemp("dist") / "leia.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for pkg in ("leia", "spark_jobs"):
+            for f in (REPO / pkg).rglob("*.py"):
+                z.write(f, f.relative_to(REPO))
+    return out
+
+
+def submit(cluster, package_zip, script, *args, background=False):
+    # A cluster's default of 200 shuffle partitions (and 50 for Delta's log) is tuned
+    # for big data: each is a task here, on 2 cores.
+    cmd = [f"{spark_home()}/bin/spark-submit", "--master", cluster.url, "--py-files",
+           str(package_zip), "--packages", DELTA,
+           "--conf", "spark.task.maxFailures=4", "--conf", "spark.ui.enabled=false",
+           "--conf", "spark.sql.shuffle.partitions=4",
+           "--conf", "spark.databricks.delta.snapshotPartitions=2",
+           str(REPO / "spark_jobs" / script), *args]
+    env = {**cluster.env, "PYSPARK_PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)  # executors get our code from --py-files only
+    if background:
+        return subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(cmd, env=env, cwd="/", capture_output=True, text=True, timeout=900)
+
+
+def rows(root: Path, table: str, wikis: list[str] | None = None):
+    """A table as comparable rows: sorted, nested arrays as plain lists."""
+    from deltalake import DeltaTable
+    df = DeltaTable(str(root / table)).to_pandas(
+        filters=[("wiki", "in", wikis)] if wikis else None)
+    for col in ("links", "insertions"):
+        if col in df:
+            df[col] = df[col].map(lambda xs: [dict(x) for x in xs])
+    return df.sort_values(["wiki", "page_id"]).reset_index(drop=True)
+
+
+WIKIS = "viwiki,jawiki,zhwiki,arwiki"  # small: the cluster's fixed costs dominate anyway
+
+
+def test_corpus_job_on_a_cluster_survives_a_killed_worker(cluster, package_zip,
+                                                          sample_run, tmp_path):
+    out = tmp_path / "corpus"
+    proc = submit(cluster, package_zip, "augment.py", "--out", str(out), "--wikis", WIKIS,
+                  "--split-mb", "0.02", background=True)
+    # Kill one worker once its executor runs the job's tasks (its log says so).
+    deadline = time.time() + 300
+    while not cluster.running_tasks("w2"):
+        assert proc.poll() is None and time.time() < deadline, "no task ran on worker 2"
+        time.sleep(0.2)
+    cluster.kill("worker2")
+    log, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, log[-5000:]
+    assert any(w["state"] != "ALIVE" for w in cluster.state()["workers"])
+    local = sample_run[0]
+    for table in ("articles", "augmented", "alignment"):
+        a, b = rows(out, table), rows(local, table, WIKIS.split(","))
+        assert len(a) == len(b) > 0, table
+        assert a.equals(b), table
+
+
+def test_encoder_on_a_cluster_writes_the_same_documents(cluster, package_zip, sample_run,
+                                                        bpe_shards, bpe_tokenizer,
+                                                        tmp_path):
+    from leia.shards import ShardSet
+
+    out = tmp_path / "shards"
+    r = submit(cluster, package_zip, "encode.py", "--table",
+               str(sample_run[0] / "augmented"), "--tokenizer", bpe_tokenizer, "--out",
+               str(out), "--wikis", "viwiki,jawiki", "--tokens-per-shard", "20000")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    ours = {(d.wiki, d.page_id): (d.tokens.tolist(), d.mask.tolist())
+            for d in ShardSet(out, verify=True).documents()}
+    local = {(d.wiki, d.page_id): (d.tokens.tolist(), d.mask.tolist())
+             for d in ShardSet(bpe_shards[0]).documents() if d.wiki in ("viwiki", "jawiki")}
+    assert len(ShardSet(out).shards) > 1 and ours == local
