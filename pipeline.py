@@ -26,6 +26,7 @@ its last complete checkpoint:
 
 from __future__ import annotations
 
+import importlib
 import os
 import shlex
 import subprocess
@@ -126,9 +127,9 @@ class Pipeline:
               f"{self.out}/ (report: {self.out / 'report' / 'report.md'})")
 
     def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False,
-             in_process=None) -> None:
+             in_process: str | None = None) -> None:
         """Run one stage's command unless its output is complete (``done`` exists) and
-        nothing before it ran. ``in_process``: the command's ``main``, called here
+        nothing before it ran. ``in_process``: the module whose ``main`` is called here
         instead (the Spark stages: they share one SparkSession, so the JVM and Delta
         start once); the command printed is the one that runs the stage on its own."""
         if done.exists() and not self.dirty:
@@ -148,11 +149,10 @@ class Pipeline:
         print(f"== {name}: done in {time.perf_counter() - t0:.0f}s -> {done}", flush=True)
 
     def corpus(self):
-        from spark_jobs import augment
         self.step("corpus", self.out / "corpus" / "stats" / "_delta_log",
                   ["spark_jobs/augment.py", "--dumps", self.dumps,
                    "--wikis", self.cfg.wikis, "--out", str(self.out / "corpus")],
-                  in_process=augment.main)
+                  in_process="spark_jobs.augment")
 
     def tokenizer(self):
         self.step("tokenizer", Path(self.tok) / "tokenizer.json",
@@ -165,14 +165,13 @@ class Pipeline:
                    "--out", self.base])
 
     def shards(self):
-        from spark_jobs import encode
         for v in self.variants:
             out = self.out / "shards" / v
             self.step(f"shards ({v})", out / "manifest.json",
                       ["spark_jobs/encode.py", "--table", str(self.out / "corpus" / "augmented"),
                        "--tokenizer", self.tok, "--out", str(out)]
                       + (["--no-augmentation"] if v == "plain" else []),
-                      in_process=encode.main)
+                      in_process="spark_jobs.encode")
 
     def train(self):
         for v in self.variants:
@@ -201,10 +200,10 @@ class Pipeline:
                   ["-m", "trainer.report", *runs, "--out", str(self.out / "report")])
 
 
-def call_main(main, args: list[str]) -> int:
+def call_main(module: str, args: list[str]) -> int:
     """A job's ``main(args)`` in this process; its exit status."""
     try:
-        main(args)
+        importlib.import_module(module).main(args)
     except SystemExit as e:  # usage and input errors: the job has said what to fix
         return e.code if isinstance(e.code, int) else 1
     except Exception:
