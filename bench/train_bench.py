@@ -66,23 +66,13 @@ PRESETS = {
 
 
 def make_model(p: Preset, tokenizer: Path, out: Path) -> Path:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from trainer.tiny_model import build_tiny_llama
 
     if (out / "config.json").exists():
         return out
-    tok = AutoTokenizer.from_pretrained(tokenizer)
-    torch.manual_seed(0)
-    with torch.device("cuda" if p.gpu else "cpu"):
-        model = LlamaForCausalLM(LlamaConfig(
-            vocab_size=len(tok), hidden_size=p.hidden, intermediate_size=p.intermediate,
-            num_hidden_layers=p.layers, num_attention_heads=p.heads,
-            num_key_value_heads=p.kv_heads, max_position_embeddings=p.seq,
-            tie_word_embeddings=False, bos_token_id=tok.bos_token_id,
-            eos_token_id=tok.eos_token_id))
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return build_tiny_llama(str(tokenizer), out, p.layers, p.hidden, p.heads,
+                            max_positions=p.seq, intermediate=p.intermediate,
+                            kv_heads=p.kv_heads, device="cuda" if p.gpu else "cpu")
 
 
 def torchrun(args: list[str], procs: int, port: int) -> subprocess.CompletedProcess:

@@ -98,7 +98,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     if cfg.skip_unchanged:
         done = unchanged_wikis(spark, out, dumps, params_meta, inputs)
         for wiki, run in sorted(done.items()):
-            print(f"  {wiki}: unchanged since run {run} (same dump date and parameters); "
+            print(f"  {wiki}: unchanged since run {run} (same files and parameters); "
                   "skipped", flush=True)
             del dumps[wiki]
         if not dumps:

@@ -63,7 +63,8 @@ class AugmentConfig:
                 "large file is read by many tasks in parallel"})
     skip_unchanged: bool = field(default=False, metadata={
         "help": "leave out the wikis whose last run into --out (its stats table) read "
-                "the same dump date with the same parameters and wrote articles: with "
+                "the same files (names and sizes) with the same parameters and wrote "
+                "articles: with "
                 "--wikis all, only new, changed and failed wikis are built again"})
     shuffle_partitions: int | None = field(default=None, metadata={
         "help": "spark.sql.shuffle.partitions (default: Spark's, or 4x cores locally)"})

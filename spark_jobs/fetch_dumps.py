@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from leia.cli import parse_config, wiki_names  # noqa: E402
-from leia.dumps import check_wiki_names, select_downloads  # noqa: E402
+from leia.dumps import OPTIONAL_TABLES, check_wiki_names, select_downloads  # noqa: E402
 
 CHUNK = 1 << 20
 
@@ -218,8 +218,8 @@ def run(cfg: FetchConfig, say=print) -> dict[str, dict[str, list[str]]]:
             say(f"{wiki}: {e}")
             continue
         names = select_downloads(list(sums), wiki, cfg.date, cfg.multistream,
-                                 ("langlinks", "page", "redirect") if cfg.optional_tables
-                                 else ("langlinks",))
+                                 ("langlinks",) + (OPTIONAL_TABLES if cfg.optional_tables
+                                                   else ()))
         if not any("pages-articles" in n for n in names):
             failures.append(f"{wiki} {cfg.date}: the checksum list names no pages-articles "
                             "file (a dump still in progress?)")
