@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote
@@ -75,20 +76,44 @@ def pinned(cores: int) -> list[str]:
 
 
 def run_ours(dumps: Path, cores: int, work: Path) -> dict:
+    """Our job on every wiki in ``dumps``, pinned to ``cores``: wall time, peak memory of
+    the whole process tree (driver, JVM, Python workers), and the run's totals."""
+    import psutil
+    from deltalake import DeltaTable
+
     out = work / f"corpus-{cores}"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    done = subprocess.run([*pinned(cores), sys.executable, str(ROOT / "spark_jobs" / "augment.py"),
-                           "--dumps", str(dumps), "--out", str(out),
-                           "--master", f"local[{cores}]", "--split-mb", str(SPLIT_MB)],
-                          capture_output=True, text=True)
+    proc = subprocess.Popen([*pinned(cores), sys.executable,
+                             str(ROOT / "spark_jobs" / "augment.py"), "--dumps", str(dumps),
+                             "--out", str(out), "--master", f"local[{cores}]",
+                             "--split-mb", str(SPLIT_MB)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    log, _ = proc.communicate()
     seconds = time.perf_counter() - t0
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    from deltalake import DeltaTable
-    stats = DeltaTable(str(out / "stats")).to_pyarrow_table().to_pylist()[-1]
-    return {"seconds": seconds, "articles": stats["articles"], "links": stats["links"],
-            "links_aligned": stats["links_aligned"], "xml_mb": stats["bytes_in"] / 1e6}
+    sampler.join()
+    if proc.returncode:
+        raise RuntimeError(log[-3000:])
+    stats = DeltaTable(str(out / "stats")).to_pyarrow_table().to_pylist()
+    run = [r for r in stats if r["run_id"] == stats[-1]["run_id"]]
+    return {"seconds": seconds, "peak_rss_gb": peak[0] / 2**30,
+            "wikis": len(run), **{k: sum(r[k] for r in run) for k in
+                                  ("articles", "links", "links_aligned")},
+            "xml_mb": sum(r["bytes_in"] for r in run) / 1e6}
 
 
 def authors_postprocess(folder: Path) -> tuple[int, int]:

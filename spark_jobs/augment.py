@@ -29,7 +29,8 @@ from leia.tables import SCHEMAS, columns  # noqa: E402
 from leia.titles import sql_title  # noqa: E402
 from spark_jobs import build, hadoopfs, read, write  # noqa: E402
 from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
-from spark_jobs.session import build_spark  # noqa: E402
+from spark_jobs.session import (  # noqa: E402
+    build_spark, check_executors, user_error)
 
 
 def plan(spark, cfg: AugmentConfig) -> tuple[dict[str, WikiDump], dict[str, int]]:
@@ -66,9 +67,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     spark.sparkContext.setLogLevel("WARN")  # the job reports its own progress
     try:
         summary = run(spark, cfg)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    except Exception as e:  # noqa: BLE001
+        err = user_error(e)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from e
     print_summary(summary, cfg.out)
     return summary
 
@@ -89,6 +93,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     started = datetime.now(timezone.utc)
     run_id = uuid.uuid4().hex[:12]
     cfg.validate()
+    check_executors(spark)
     log("listing dump files")
     dumps, sizes = plan(spark, cfg)
     wikis = sorted(dumps)

@@ -35,7 +35,8 @@ from leia import shards as fmt  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
-from spark_jobs.session import build_spark  # noqa: E402
+from spark_jobs.session import (  # noqa: E402
+    build_spark, check_executors, user_error)
 
 ENCODED = ("wiki STRING, page_id BIGINT, shard BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
            "placed INT, moved INT, dropped INT")
@@ -323,6 +324,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
     """Encode and write the shard folder; returns the manifest."""
     t0 = time.time()
     source = read_source(spark, cfg)
+    check_executors(spark)
     log(f"table {source.table} version {source.version}: wikis {', '.join(source.wikis)}")
     tok = load_tokenizer(cfg.tokenizer, source.markers)
     layout = token_layout(tok, source.markers)
@@ -422,9 +424,12 @@ def main(argv: list[str] | None = None) -> dict:
     spark.sparkContext.setLogLevel("WARN")
     try:
         manifest = run(spark, cfg)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    except Exception as e:  # noqa: BLE001
+        err = user_error(e)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from e
     print_summary(manifest, cfg.out)
     return manifest
 

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+SHIP_HINT = (
+    "ship it with the job: build a wheel (pip wheel --no-deps -w dist .) and add "
+    "--py-files dist/leia_corpus-*.whl to spark-submit, or install the package on every "
+    "worker (pip install leia-corpus[spark]; the Docker image docker/spark.Dockerfile "
+    "has it)")
 
 
 def build_spark(app_name: str, master: str | None = None,
@@ -45,3 +52,34 @@ def build_spark(app_name: str, master: str | None = None,
             if k not in (conf or {}) and not spark.sparkContext.getConf().contains(k):
                 spark.conf.set(k, v)
     return spark
+
+
+def check_executors(spark) -> None:
+    """Fail fast, saying how to fix it, when the executors cannot import our package
+    (a cluster submitted to without ``--py-files``). Without this the first parse task
+    dies deep in a Java stack trace. One task on one executor: the usual mistake
+    leaves every executor without it."""
+    def probe(_):
+        try:
+            import leia  # noqa: F401
+            import spark_jobs  # noqa: F401
+        except ImportError as e:
+            return [f"{e} (executor Python {sys.executable})"]
+        return []
+
+    errors = spark.sparkContext.parallelize([0], 1).mapPartitions(probe).collect()
+    if errors:
+        raise ValueError(f"the Spark executors cannot import this project: {errors[0]}; "
+                         + SHIP_HINT)
+
+
+def user_error(e: Exception) -> ValueError | None:
+    """What to tell the user about a job failure: a ValueError as it is, an executor
+    that could not import our package (one added after ``check_executors`` ran) as the
+    same clear error; None for anything else (a bug: keep its traceback)."""
+    if isinstance(e, ValueError):
+        return e
+    for name in ("leia", "spark_jobs"):
+        if f"No module named '{name}" in str(e):
+            return ValueError(f"a Spark executor cannot import '{name}'; " + SHIP_HINT)
+    return None

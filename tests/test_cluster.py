@@ -109,16 +109,53 @@ def package_zip(tmp_path_factory):
     return out
 
 
-def submit(cluster, package_zip, script, *args, background=False):
+# Executors run this wrapper instead of the test's Python: it imports our packages only
+# from what spark-submit shipped (zips and wheels on sys.path), as a worker node that
+# never installed them does; the editable install of the test machine is hidden.
+SHIPPED_ONLY = """
+import sys
+from importlib.machinery import PathFinder
+
+
+class ShippedOnly:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name not in ("leia", "spark_jobs", "trainer"):
+            return None
+        shipped = [p for p in sys.path if p.endswith((".zip", ".whl", ".egg"))]
+        spec = PathFinder.find_spec(name, shipped)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return spec
+
+
+sys.meta_path.insert(0, ShippedOnly)
+"""
+
+
+@pytest.fixture(scope="module")
+def worker_python(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("worker_python")
+    (folder / "sitecustomize.py").write_text(SHIPPED_ONLY)
+    exe = folder / "python"
+    exe.write_text(f'#!/bin/sh\nPYTHONPATH="{folder}${{PYTHONPATH:+:$PYTHONPATH}}" '
+                   f'exec {sys.executable} "$@"\n')
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def submit(cluster, package_zip, script, *args, background=False, worker_python=None):
     # A cluster's default of 200 shuffle partitions (and 50 for Delta's log) is tuned
     # for big data: each is a task here, on 2 cores.
-    cmd = [f"{spark_home()}/bin/spark-submit", "--master", cluster.url, "--py-files",
-           str(package_zip), "--packages", DELTA,
+    ship = ["--py-files", str(package_zip)] if package_zip else []
+    cmd = [f"{spark_home()}/bin/spark-submit", "--master", cluster.url, *ship,
+           "--packages", DELTA,
            "--conf", "spark.task.maxFailures=4", "--conf", "spark.ui.enabled=false",
            "--conf", "spark.sql.shuffle.partitions=4",
            "--conf", "spark.databricks.delta.snapshotPartitions=2",
            str(REPO / "spark_jobs" / script), *args]
-    env = {**cluster.env, "PYSPARK_PYTHON": sys.executable}
+    env = {**cluster.env, "PYSPARK_DRIVER_PYTHON": sys.executable,
+           "PYSPARK_PYTHON": worker_python or sys.executable}
     env.pop("PYTHONPATH", None)  # executors get our code from --py-files only
     if background:
         return subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.PIPE,
@@ -140,11 +177,23 @@ def rows(root: Path, table: str, wikis: list[str] | None = None):
 WIKIS = "viwiki,jawiki,zhwiki,arwiki"  # small: the cluster's fixed costs dominate anyway
 
 
+def test_executors_without_our_package_get_a_clear_error(cluster, worker_python,
+                                                         tmp_path):
+    r = submit(cluster, None, "augment.py", "--out", str(tmp_path / "corpus"), "--wikis",
+               "viwiki", worker_python=worker_python)
+    log = r.stdout + r.stderr  # spark-submit passes the driver's stderr to its stdout
+    assert r.returncode == 2, log[-5000:]
+    assert "executors cannot import this project: No module named 'leia'" in log
+    assert "--py-files" in log
+    assert not (tmp_path / "corpus").exists()  # failed before writing anything
+
+
 def test_corpus_job_on_a_cluster_survives_a_killed_worker(cluster, package_zip,
-                                                          sample_run, tmp_path):
+                                                          worker_python, sample_run,
+                                                          tmp_path):
     out = tmp_path / "corpus"
     proc = submit(cluster, package_zip, "augment.py", "--out", str(out), "--wikis", WIKIS,
-                  "--split-mb", "0.02", background=True)
+                  "--split-mb", "0.02", background=True, worker_python=worker_python)
     # Kill one worker once its executor runs the job's tasks (its log says so).
     deadline = time.time() + 300
     while not cluster.running_tasks("w2"):
@@ -161,7 +210,8 @@ def test_corpus_job_on_a_cluster_survives_a_killed_worker(cluster, package_zip,
         assert a.equals(b), table
 
 
-def test_encoder_on_a_cluster_writes_the_same_documents(cluster, package_zip, sample_run,
+def test_encoder_on_a_cluster_writes_the_same_documents(cluster, package_zip,
+                                                        worker_python, sample_run,
                                                         bpe_shards, bpe_tokenizer,
                                                         tmp_path):
     from leia.shards import ShardSet
@@ -169,7 +219,8 @@ def test_encoder_on_a_cluster_writes_the_same_documents(cluster, package_zip, sa
     out = tmp_path / "shards"
     r = submit(cluster, package_zip, "encode.py", "--table",
                str(sample_run[0] / "augmented"), "--tokenizer", bpe_tokenizer, "--out",
-               str(out), "--wikis", "viwiki,jawiki", "--tokens-per-shard", "20000")
+               str(out), "--wikis", "viwiki,jawiki", "--tokens-per-shard", "20000",
+               worker_python=worker_python)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     ours = {(d.wiki, d.page_id): (d.tokens.tolist(), d.mask.tolist())
             for d in ShardSet(out, verify=True).documents()}
