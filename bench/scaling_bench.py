@@ -59,8 +59,15 @@ def main(argv=None) -> None:
                     help="dump sizes, MB of uncompressed XML over all wikis")
     ap.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
+    ap.add_argument("--update", action="store_true",
+                    help="keep the other runs of bench/results/scaling.json, replacing "
+                         "those of the sizes and cores given")
     args = ap.parse_args(argv)
+    out = ROOT / "bench" / "results"
     runs = []
+    if args.update and (out / "scaling.json").exists():
+        runs = [r for r in json.loads((out / "scaling.json").read_text())["runs"]
+                if not (r["size_mb"] in args.sizes and r["cores"] in args.cores)]
     with tempfile.TemporaryDirectory() as tmp:
         for mb in args.sizes:
             folder = generate(mb, Path(args.data) / f"scale-{mb:g}mb")
@@ -70,14 +77,14 @@ def main(argv=None) -> None:
                 r.update(cores=cores, size_mb=mb, bz2_mb=bz2_mb)
                 runs.append(r)
                 print(json.dumps(r), flush=True)
+    runs.sort(key=lambda r: (r["size_mb"], r["cores"]))
     fits = {}
-    for cores in args.cores:
+    for cores in sorted({r["cores"] for r in runs}):
         pts = [(r["xml_mb"], r["seconds"]) for r in runs if r["cores"] == cores]
         if len(pts) > 1:
             fixed, rate = fit(pts)
             fits[cores] = {"fixed_seconds": fixed, "marginal_mb_per_s": rate,
                            "marginal_mb_per_s_per_core": rate / cores}
-    out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "scaling.json").write_text(json.dumps(
         {"machine": {"cores": os.cpu_count()}, "mix": MIX, "runs": runs, "fits": fits},

@@ -17,17 +17,16 @@ complete: a shard without its record, or a folder without a manifest, is unfinis
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
-import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+
+from .storage import (AtomicFile, file_sha256, filesystem, join, write_bytes_atomic,
+                      write_json_atomic)
 
 FORMAT = "leia-token-shards"
 FORMAT_VERSION = 1
@@ -67,91 +66,6 @@ def vocab_fingerprint(vocab: dict[str, int]) -> str:
     return h.hexdigest()
 
 
-# --- storage: local paths and any URI pyarrow.fs knows (s3://, hdfs://, gs://) -------
-
-def filesystem(uri: str):
-    """(pyarrow FileSystem, path in it) for a local path or a URI. Hadoop's ``s3a://``
-    is S3 to pyarrow."""
-    from pyarrow import fs as pafs
-
-    if "://" not in uri:
-        return pafs.LocalFileSystem(), os.path.abspath(uri)
-    if uri.startswith("s3a://") or uri.startswith("s3n://"):
-        uri = "s3://" + uri.split("://", 1)[1]
-    if uri.startswith("file://"):
-        return pafs.LocalFileSystem(), uri[len("file://"):]
-    return pafs.FileSystem.from_uri(uri)
-
-
-def _join(root: str, name: str) -> str:
-    return root.rstrip("/") + "/" + name
-
-
-class AtomicFile:
-    """A file written under a temporary name next to its final one and renamed on
-    ``commit``, so it is either absent or complete; ``abort`` removes the temporary."""
-
-    def __init__(self, fs, path: str):
-        folder, name = path.rsplit("/", 1)
-        self.fs, self.path = fs, path
-        self.tmp = _join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
-        self.sha = hashlib.sha256()
-        self.out = fs.open_output_stream(self.tmp)
-
-    def write(self, chunk: bytes) -> None:
-        self.sha.update(chunk)
-        self.out.write(chunk)
-
-    def commit(self) -> str:
-        self.out.close()
-        self.fs.move(self.tmp, self.path)
-        return self.sha.hexdigest()
-
-    def abort(self) -> None:
-        try:
-            self.out.close()
-            self.fs.delete_file(self.tmp)
-        except Exception:
-            pass
-
-
-def write_bytes_atomic(fs, path: str, chunks: Iterable[bytes]) -> str:
-    """Write ``chunks`` to ``path`` atomically; returns the sha256."""
-    f = AtomicFile(fs, path)
-    try:
-        for chunk in chunks:
-            f.write(chunk)
-        return f.commit()
-    except BaseException:
-        f.abort()
-        raise
-
-
-def write_json_atomic(fs, path: str, obj) -> None:
-    write_bytes_atomic(fs, path, [json.dumps(obj, indent=1, sort_keys=True).encode()])
-
-
-def read_json(fs, path: str):
-    """The parsed file, or None when it is missing or unreadable (an unfinished write)."""
-    from pyarrow import fs as pafs
-
-    if fs.get_file_info(path).type != pafs.FileType.File:
-        return None
-    try:
-        with fs.open_input_stream(path) as f:
-            return json.loads(f.read().decode())
-    except (OSError, ValueError):
-        return None
-
-
-def file_sha256(fs, path: str) -> str:
-    h = hashlib.sha256()
-    with fs.open_input_stream(path) as f:
-        while chunk := f.read(8 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @dataclass
 class DocumentTokens:
     """One encoded document on its way into a shard."""
@@ -172,8 +86,8 @@ def write_shard(root: str, name: str, docs: Iterable[DocumentTokens], dtype: str
     fs.create_dir(base, recursive=True)
     files = file_names(name)
     np_dtype = np.dtype(dtype).newbyteorder("<")
-    tokens_f = AtomicFile(fs, _join(base, files["tokens"]))
-    mask_f = AtomicFile(fs, _join(base, files["mask"]))
+    tokens_f = AtomicFile(fs, join(base, files["tokens"]))
+    mask_f = AtomicFile(fs, join(base, files["mask"]))
     starts, ids, total, masked = [], [], 0, 0
     try:
         for d in docs:
@@ -188,14 +102,14 @@ def write_shard(root: str, name: str, docs: Iterable[DocumentTokens], dtype: str
         tokens_f.abort()
         mask_f.abort()
         raise
-    sha["docs"] = write_bytes_atomic(fs, _join(base, files["docs"]),
+    sha["docs"] = write_bytes_atomic(fs, join(base, files["docs"]),
                                      [np.asarray(starts, dtype="<i8").tobytes()])
-    sha["ids"] = write_bytes_atomic(fs, _join(base, files["ids"]),
+    sha["ids"] = write_bytes_atomic(fs, join(base, files["ids"]),
                                     [np.asarray(ids, dtype="<i8").reshape(-1, 2).tobytes()])
     record = {"name": name, "files": files, "sha256": sha, "dtype": dtype,
               "tokens": total, "documents": len(starts), "masked": masked,
               **((extra() if callable(extra) else extra) or {})}
-    write_json_atomic(fs, _join(base, record_name(name)), record)
+    write_json_atomic(fs, join(base, record_name(name)), record)
     return record
 
 
@@ -210,7 +124,7 @@ def shard_complete(root: str, record: dict, verify: bool = True) -> bool:
     """Whether a shard's files are all there with the record's sizes (and hashes)."""
     fs, base = filesystem(root)
     for kind, size in expected_sizes(record).items():
-        path = _join(base, record["files"][kind])
+        path = join(base, record["files"][kind])
         if fs.get_file_info(path).size != size:
             return False
         if verify and file_sha256(fs, path) != record["sha256"][kind]:
@@ -396,60 +310,7 @@ def _vocab_of(tokenizer) -> tuple[dict[str, int], int]:
     return tokenizer.get_vocab(), len(tokenizer)
 
 
-def show(root: str, tokenizer=None, docs: int = 3, verify: bool = False,
-         width: int = 600, file=None) -> ShardSet:
-    """Print a shard folder's summary and a few documents decoded with the markers
-    visible, so a person sees what the model will read. ``tokenizer`` defaults to the
-    one saved with the shards."""
-    file = file or sys.stdout
-    shards = ShardSet(root, verify=verify)
-    print(shards.summary(), file=file)
-    if verify:
-        print("  verified    sha256 of every file matches the manifest", file=file)
-    if docs <= 0:
-        return shards
-    if tokenizer is None:
-        from tokenizers import Tokenizer
-        path = Path(root) / "tokenizer" / "tokenizer.json"
-        if not path.is_file():
-            print(f"  (no {path}: pass a tokenizer to decode documents)", file=file)
-            return shards
-        tokenizer = Tokenizer.from_file(str(path))
-    shards.check_tokenizer(tokenizer)
-    for n, doc in enumerate(shards.documents()):
-        if n >= docs:
-            break
-        text = tokenizer.decode([int(t) for t in doc.tokens], skip_special_tokens=False)
-        masked = int((doc.mask == 0).sum())
-        print(f"\n--- {doc.wiki} page {doc.page_id}: {len(doc.tokens)} tokens, "
-              f"{masked} masked", file=file)
-        print(text[:width] + (" ..." if len(text) > width else ""), file=file)
-    return shards
+if __name__ == "__main__":  # the documented command; the viewer lives in shard_view
+    from leia.shard_view import main
 
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        prog="python -m leia.shards",
-        description="Summarise a token shard folder and decode a few documents with the "
-                    "markers visible.")
-    p.add_argument("folder", help="shard folder (the encoder's --out)")
-    p.add_argument("--docs", type=int, default=3, help="documents to decode")
-    p.add_argument("--verify", action="store_true",
-                   help="check the sha256 of every file against the manifest")
-    p.add_argument("--tokenizer", default=None,
-                   help="tokenizer.json to decode with (default: the one saved with "
-                        "the shards)")
-    args = p.parse_args(argv)
-    tok = None
-    if args.tokenizer:
-        from tokenizers import Tokenizer
-        tok = Tokenizer.from_file(args.tokenizer)
-    try:
-        show(args.folder, tok, args.docs, args.verify)
-    except ShardError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
     main()

@@ -133,7 +133,10 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
         f"{len(readable)} wiki(s)")
 
     pages = read.read_pages(spark, readable, sites, cfg.split_mb)
-    pages = pages.persist(StorageLevel.MEMORY_AND_DISK)
+    # The two frames that hold article text are cached on disk only: Spark builds a
+    # cache batch in a heap buffer that its memory manager does not count, and with the
+    # text already cached in the heap a 1 GB dump ran the default 1 GB heap out.
+    pages = pages.persist(StorageLevel.DISK_ONLY)
     log("reading SQL tables")
     langlinks, pages_sql, redirects_sql, sql_rejects = read_sql_tables(spark, readable,
                                                                        sites, cfg)
@@ -171,7 +174,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     write.replace_wikis(rejects, f"{out}/rejects", "rejects", wikis, meta)
     log("writing alignment")
     write.replace_wikis(aligned, f"{out}/alignment", "alignment", wikis, meta)
-    full = full.persist(StorageLevel.MEMORY_AND_DISK)
+    full = full.persist(StorageLevel.DISK_ONLY)
     log("augmenting, writing articles")
     write.replace_wikis(full, f"{out}/articles", "articles", wikis, meta)
     log("writing augmented")

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
 
 
 from leia import shards as fmt  # noqa: E402
+from leia import storage  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
@@ -187,11 +188,11 @@ def find_done(spark, out: str, fingerprint: str) -> DoneShards:
     on the executors in parallel."""
     from pyarrow import fs as pafs
 
-    fs, base = fmt.filesystem(out)
+    fs, base = storage.filesystem(out)
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return DoneShards([])
     infos = fs.get_file_info(pafs.FileSelector(base))
-    records = [fmt.read_json(fs, i.path) for i in infos if i.base_name.endswith(".done.json")]
+    records = [storage.read_json(fs, i.path) for i in infos if i.base_name.endswith(".done.json")]
     records = [r for r in records if r and r.get("fingerprint") == fingerprint]
     if not records:
         return DoneShards([])
@@ -295,12 +296,12 @@ def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
 def save_tokenizer(tok, out: str) -> None:
     """The tokenizer with the markers, next to the shards, so the trainer and readers
     use exactly the ids the shards were made with."""
-    fs, base = fmt.filesystem(out)
+    fs, base = storage.filesystem(out)
     with tempfile.TemporaryDirectory() as tmp:
         tok.save_pretrained(tmp)
         fs.create_dir(base + "/tokenizer", recursive=True)
         for f in sorted(Path(tmp).iterdir()):
-            fmt.write_bytes_atomic(fs, f"{base}/tokenizer/{f.name}", [f.read_bytes()])
+            storage.write_bytes_atomic(fs, f"{base}/tokenizer/{f.name}", [f.read_bytes()])
 
 
 def remove_stale(out: str, keep: set[str]) -> int:
@@ -308,7 +309,7 @@ def remove_stale(out: str, keep: set[str]) -> int:
     (from an earlier, different build, or a crashed attempt)."""
     from pyarrow import fs as pafs
 
-    fs, base = fmt.filesystem(out)
+    fs, base = storage.filesystem(out)
     removed = 0
     for info in fs.get_file_info(pafs.FileSelector(base)):
         name = info.base_name
@@ -335,9 +336,9 @@ def run(spark, cfg: EncodeConfig) -> dict:
         f"markers ({layout.start_id}, {layout.end_id}); {dtype}; BOS/prefix "
         f"{list(layout.prefix)}")
 
-    fs, base = fmt.filesystem(cfg.out)
+    fs, base = storage.filesystem(cfg.out)
     manifest_path = f"{base}/{fmt.MANIFEST}"
-    old = fmt.read_json(fs, manifest_path)
+    old = storage.read_json(fs, manifest_path)
     if old and old.get("fingerprint") == fingerprint and all(
             fmt.shard_complete(cfg.out, r, verify=False) for r in old["shards"]):
         log(f"{cfg.out} is already this build ({len(old['shards'])} shards): nothing to do")
@@ -390,7 +391,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
         "totals": totals, "per_wiki": per_wiki, "shards": records,
         "seconds": round(time.time() - t0, 1),
     }
-    fmt.write_json_atomic(fs, manifest_path, manifest)
+    storage.write_json_atomic(fs, manifest_path, manifest)
     keep = {fmt.MANIFEST} | {fmt.record_name(r["name"]) for r in records} | {
         f for r in records for f in r["files"].values()}
     removed = remove_stale(cfg.out, keep)

@@ -88,10 +88,14 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
                     [pa.array(col, type=f.type) for col, f in zip(zip(*rows), PAGES_ARROW)],
                     schema=PAGES_ARROW)
 
-    # Session settings, read when the scan is planned: the split size, and Arrow batches
-    # of a thousand pages (ten thousand large articles would be a lot of memory).
+    # Session settings, read when the scan is planned (and the cache built): the split
+    # size, and batches of a thousand pages both for Arrow and for the cache of parsed
+    # pages, each of whose column batches is built in one buffer. Spark's default of
+    # 10,000 rows of long articles (40 KB of text each) is 400 MB per task: it ran a
+    # 1 GB dump out of the default 1 GB heap on 2 cores.
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(int(split_mb * (1 << 20))))
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "1000")
     records = (spark.read.option("lineSep", "</page>").text(paths)
                .select("value", "_metadata.file_path", "_metadata.file_block_start"))
     # ``seq`` tells apart two copies of a page read in the same split.

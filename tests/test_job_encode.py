@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from leia.encode import Encoder
-from leia.shards import ShardError, ShardSet, show
+from leia.shard_view import show
+from leia.shards import ShardError, ShardSet
 from leia.tokenizer import load_tokenizer, token_layout
 from spark_jobs.encode import run
 from spark_jobs.encode_config import parse_args
