@@ -8,9 +8,8 @@ from pathlib import Path
 
 SHIP_HINT = (
     "ship it with the job: build a wheel (pip wheel --no-deps -w dist .) and add "
-    "--py-files dist/leia_corpus-*.whl to spark-submit, or install the package on every "
-    "worker (pip install leia-corpus[spark]; the Docker image docker/spark.Dockerfile "
-    "has it)")
+    "--py-files dist/leia_corpus-*.whl to spark-submit, or install it on every worker "
+    "(pip install '.[spark]' from a checkout, as docker/spark.Dockerfile does)")
 
 
 def build_spark(app_name: str, master: str | None = None,
