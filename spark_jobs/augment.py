@@ -30,7 +30,7 @@ from leia.titles import sql_title  # noqa: E402
 from spark_jobs import build, hadoopfs, read, write  # noqa: E402
 from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
 from spark_jobs.session import (  # noqa: E402
-    build_spark, check_executors, user_error)
+    build_spark, check_executors, run_job)
 
 
 def plan(spark, cfg: AugmentConfig) -> tuple[dict[str, WikiDump], dict[str, int]]:
@@ -65,14 +65,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print("leia augment: config\n" + cfg.to_json(), flush=True)
     spark = build_spark("leia-augment", cfg.master, job_conf(cfg))
     spark.sparkContext.setLogLevel("WARN")  # the job reports its own progress
-    try:
-        summary = run(spark, cfg)
-    except Exception as e:  # noqa: BLE001
-        err = user_error(e)
-        if err is None:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from e
+    summary = run_job(run, spark, cfg)
     print_summary(summary, cfg.out)
     return summary
 

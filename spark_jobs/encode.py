@@ -37,7 +37,7 @@ from leia.encode import cached_encoder  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
 from spark_jobs.session import (  # noqa: E402
-    build_spark, check_executors, user_error)
+    build_spark, check_executors, run_job)
 
 ENCODED = ("wiki STRING, page_id BIGINT, shard BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
            "placed INT, moved INT, dropped INT")
@@ -423,14 +423,7 @@ def main(argv: list[str] | None = None) -> dict:
                         {"spark.executorEnv.TOKENIZERS_PARALLELISM": "false",
                          "spark.ui.showConsoleProgress": str(sys.stdout.isatty()).lower()})
     spark.sparkContext.setLogLevel("WARN")
-    try:
-        manifest = run(spark, cfg)
-    except Exception as e:  # noqa: BLE001
-        err = user_error(e)
-        if err is None:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from e
+    manifest = run_job(run, spark, cfg)
     print_summary(manifest, cfg.out)
     return manifest
 

@@ -72,6 +72,19 @@ def check_executors(spark) -> None:
                          + SHIP_HINT)
 
 
+def run_job(run, spark, cfg):
+    """``run(spark, cfg)`` for a job's ``main``: a user error (see ``user_error``) is
+    printed as one line and exits with status 2; anything else keeps its traceback."""
+    try:
+        return run(spark, cfg)
+    except Exception as e:  # noqa: BLE001
+        err = user_error(e)
+        if err is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from e
+
+
 def user_error(e: Exception) -> ValueError | None:
     """What to tell the user about a job failure: a ValueError as it is, an executor
     that could not import our package (one added after ``check_executors`` ran) as the
