@@ -18,10 +18,12 @@ as a sequential dataset), the same global batch and micro-batch, AdamW.
   non-embedding parameters plus the attention matmuls per token, against the GPU's
   dense bf16 peak.
 
-Reported: tokens/s over the steps after the warm-up, peak memory per process (resident
-set on the CPU, allocated CUDA memory on GPU), MFU on GPU, and both runs' losses per
-step. Results go to bench/results/train.json (or train_gpu.json) and are printed as a
-Markdown table.
+Reported: tokens/s from the median step time after the warm-up (one slow step on a
+shared machine does not decide it), peak memory per process (resident set on the CPU,
+allocated CUDA memory on GPU), MFU on GPU, and both runs' losses per step. On the CPU
+each side runs three rounds (``--rounds``), alternating who goes first, and the ratio
+reported is the median of the rounds' ratios. Results go to bench/results/train.json
+(or train_gpu.json) and are printed as a Markdown table.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -98,10 +101,9 @@ def ours(p: Preset, model: Path, shards: Path, work: Path, procs: int,
                   "--weight-decay", "0.0",
                   *extra], procs, 29701)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    later = rows[p.warmup:]
     res = {"losses": [row["loss"] for row in rows],
-           "tokens_per_s": len(later) * p.global_batch * p.seq
-           / sum(row["seconds"] for row in later),
+           "tokens_per_s": p.global_batch * p.seq
+           / statistics.median(row["seconds"] for row in rows[p.warmup:]),
            "peak_memory_gb": max(row["peak_memory_gb"] for row in rows),
            "stdout_tail": r.stdout[-600:]}
     if "mfu" in rows[-1]:  # model FLOPs per token over the GPUs' peak: one constant
@@ -168,11 +170,10 @@ def hf_worker(p: Preset, model_dir: Path, shards: Path, work: Path) -> None:
     peak = (torch.cuda.max_memory_allocated() / 2**30 if p.gpu
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
     if int(os.environ["RANK"]) == 0:
-        timed = len(ends) - p.warmup
+        steps = [b - a for a, b in zip(ends[p.warmup - 1:], ends[p.warmup:])]
         (work / "hf.json").write_text(json.dumps(
             {"losses": losses, "peak_memory_gb": peak,
-             "tokens_per_s": p.global_batch * p.seq * timed
-             / (ends[-1] - ends[p.warmup - 1])}))
+             "tokens_per_s": p.global_batch * p.seq / statistics.median(steps)}))
 
 
 def main(argv=None) -> None:
@@ -184,9 +185,13 @@ def main(argv=None) -> None:
     a.add_argument("--work", default=str(DATA / "train"), help="scratch folder")
     a.add_argument("--results", default="", help="JSON file for the results "
                    "(default bench/results/train.json, or train_gpu.json)")
+    a.add_argument("--rounds", type=int, default=0, help="times each side runs, "
+                   "alternating who goes first; the reported ratio is the median of "
+                   "the rounds' ratios (default: 3 on the CPU, 1 on GPUs)")
     a.add_argument("--hf-worker", action="store_true", help=argparse.SUPPRESS)
     args = a.parse_args(argv)
     p, shards = PRESETS[args.preset], Path(args.shards)
+    args.rounds = args.rounds or (1 if p.gpu else 3)
     work = Path(args.work) / args.preset
     model = work / f"llama-{p.layers}x{p.hidden}"
     if args.hf_worker:
@@ -202,26 +207,48 @@ def main(argv=None) -> None:
     runs = ({"ours": [], "ours_compile": ["--compile"]} if p.gpu
             else {"ours": [], "ours_resharded": ["--reshard", "always"]})
     results = {"preset": dataclasses.asdict(p), "processes": procs,
-               "device": torch.cuda.get_device_name() if p.gpu else "cpu"}
-    for name, extra in list(runs.items()):
-        try:
-            results[name] = ours(p, model, shards, work, procs, extra)
-        except SystemExit as e:  # report the others; the log says what broke
-            if name == "ours":
-                raise
-            print(f"{name}: {e}", flush=True)
-            results[name] = {"error": str(e)[-3000:]}
-            del runs[name]
-            continue
-        print(f"{name}: {results[name]['tokens_per_s']:,.0f} tokens/s", flush=True)
-    torchrun([__file__, "--hf-worker", "--preset", args.preset, "--shards", str(shards),
-              "--work", args.work], procs, 29702)
-    h = results["hf_trainer"] = json.loads((work / "hf.json").read_text())
+               "device": torch.cuda.get_device_name() if p.gpu else "cpu",
+               "rounds": args.rounds}
+    per_round: dict[str, list[dict]] = {name: [] for name in [*runs, "hf_trainer"]}
+    for r in range(args.rounds):
+        # Alternate who goes first: a machine that slows down during a round would
+        # otherwise always penalise the same side.
+        order = [*runs, "hf_trainer"] if r % 2 == 0 else ["hf_trainer", *runs]
+        for name in order:
+            if name not in runs and name != "hf_trainer":
+                continue  # failed in an earlier round
+            if name == "hf_trainer":
+                torchrun([__file__, "--hf-worker", "--preset", args.preset, "--shards",
+                          str(shards), "--work", args.work], procs, 29702)
+                per_round[name].append(json.loads((work / "hf.json").read_text()))
+            else:
+                try:
+                    per_round[name].append(ours(p, model, shards, work, procs, runs[name]))
+                except SystemExit as e:  # report the others; the log says what broke
+                    if name == "ours":
+                        raise
+                    print(f"{name}: {e}", flush=True)
+                    results[name] = {"error": str(e)[-3000:]}
+                    del runs[name]
+                    continue
+            print(f"round {r + 1}/{args.rounds}, {name}: "
+                  f"{per_round[name][-1]['tokens_per_s']:,.0f} tokens/s", flush=True)
+    for name in [*runs, "hf_trainer"]:
+        rounds = per_round[name]
+        results[name] = {**rounds[-1],
+                         "tokens_per_s": statistics.median(x["tokens_per_s"] for x in rounds),
+                         "tokens_per_s_rounds": [x["tokens_per_s"] for x in rounds],
+                         "peak_memory_gb": max(x["peak_memory_gb"] for x in rounds)}
+    h = results["hf_trainer"]
     if p.gpu:
         h["mfu"] = results["ours"]["mfu_per_token_per_s"] * h["tokens_per_s"]
     for name in runs:
-        results[name]["speedup"] = results[name]["tokens_per_s"] / h["tokens_per_s"]
-        results[name]["memory_ratio"] = results[name]["peak_memory_gb"] / h["peak_memory_gb"]
+        o = results[name]
+        # The ratio of each round (both sides measured minutes apart), then the median.
+        o["speedup_rounds"] = [a["tokens_per_s"] / b["tokens_per_s"]
+                               for a, b in zip(per_round[name], per_round["hf_trainer"])]
+        o["speedup"] = statistics.median(o["speedup_rounds"])
+        o["memory_ratio"] = o["peak_memory_gb"] / h["peak_memory_gb"]
     out = Path(args.results or ROOT / "bench" / "results"
                / ("train_gpu.json" if p.gpu else "train.json"))
     out.write_text(json.dumps(results, indent=2))
@@ -234,7 +261,8 @@ def main(argv=None) -> None:
           + (f" {h['mfu']:.1%} |" if p.gpu else ""))
     for name in runs:
         o = results[name]
-        print(f"| {name} (FSDP2) | {o['tokens_per_s']:,.0f} ({o['speedup']:.2f}x) | "
+        print(f"| {name} (FSDP2) | {o['tokens_per_s']:,.0f} ({o['speedup']:.2f}x; rounds "
+              f"{', '.join(f'{x:.2f}' for x in o['speedup_rounds'])}) | "
               f"{o['peak_memory_gb']:.2f} GB ({o['memory_ratio']:.2f}x) |"
               + (f" {o['mfu']:.1%} |" if "mfu" in o else ""))
         print(f"losses, {name}:", [round(x, 4) for x in o["losses"]])

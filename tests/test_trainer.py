@@ -1,5 +1,6 @@
 """trainer/main.py under torchrun on the CPU (gloo), on shards of the real sample."""
 
+import copy
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import torch
 from leia.shards import ShardSet
 from trainer.data import IGNORE, PackedSequences
 from trainer.main import token_loss_sum
+from trainer.parallelize import clip_grad_norm_
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", "3e-3",
@@ -121,6 +123,37 @@ def test_masked_positions_never_contribute(bpe_shards):
     changed = logits.clone()
     changed[0, torch.from_numpy(y == IGNORE)] += 100.0  # whatever the model predicts there
     assert token_loss_sum(changed, labels).item() == pytest.approx(float(by_hand), rel=1e-5)
+
+
+@pytest.mark.parametrize("scale", [0.01, 100.0])  # below and above the clip
+def test_gradient_clipping_matches_torch(scale):
+    torch.manual_seed(0)
+    ours = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 3))
+    theirs = copy.deepcopy(ours)
+    (ours(torch.randn(4, 8)).sum() * scale).backward()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        b.grad = a.grad.clone()
+    want = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 1.0)
+    got = clip_grad_norm_(ours.parameters(), 1.0)
+    assert float(got) == pytest.approx(float(want), rel=1e-6)
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-6, atol=0)
+
+
+def test_cpu_ranks_are_pinned_to_disjoint_cores():
+    code = ("import os; from trainer.main import pin_cores; pin_cores({r}, {w}); "
+            "print(sorted(os.sched_getaffinity(0)))")
+    cores = sorted(os.sched_getaffinity(0))
+
+    def pinned(rank, world):
+        r = subprocess.run([sys.executable, "-c", code.format(r=rank, w=world)],
+                           capture_output=True, text=True, cwd=REPO, check=True)
+        return json.loads(r.stdout)
+
+    half = len(cores) // 2
+    if half:
+        assert pinned(0, 2) == cores[:half] and pinned(1, 2) == cores[half:2 * half]
+    assert pinned(0, len(cores) + 1) == cores  # more ranks than cores: left to the OS
 
 
 def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):

@@ -68,6 +68,10 @@ class TrainConfig:
         "choices": ("auto", "bfloat16", "float32"),
         "help": "parameter dtype in the forward pass: auto = bfloat16 on GPU (fp32 "
                 "gradient reduction), float32 on CPU"})
+    pin_cores: bool = field(default=True, metadata={
+        "help": "on the CPU, bind each local rank to its own share of the cores this "
+                "job may use (split evenly), so ranks do not compete for or migrate "
+                "between cores (--no-pin-cores to leave placement to the OS)"})
     export: bool = field(default=True, metadata={
         "help": "save the final model in Hugging Face format to OUT/hf"})
 

@@ -36,7 +36,7 @@ from trainer.config import TrainConfig, parse_args  # noqa: E402
 from trainer.data import IGNORE, PackedSequences  # noqa: E402
 from leia.tokenizer import load_tokenizer  # noqa: E402
 from trainer.model import build_model, export, flops_per_token, materialise  # noqa: E402
-from trainer.parallelize import parallelize  # noqa: E402
+from trainer.parallelize import clip_grad_norm_, gather_all, parallelize  # noqa: E402
 
 # Dense bf16 peak FLOP/s per GPU, for MFU.
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12,
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     if cuda:
         torch.cuda.set_device(local_rank)
+    elif cfg.pin_cores:
+        pin_cores(local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
     if "MASTER_ADDR" not in os.environ:  # plain `python trainer/main.py`: one process
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29511")
@@ -62,6 +64,17 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     finally:
         dist.destroy_process_group()
+
+
+def pin_cores(local_rank: int, local_world: int) -> None:
+    """Bind this rank to its slice of the allowed cores (a no-op with fewer cores than
+    ranks). CPU training runs one compute thread group per rank; left to the OS, ranks
+    and their gloo threads move between cores and wait for each other at every
+    collective."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    per = len(cores) // max(local_world, 1)
+    if per:
+        os.sched_setaffinity(0, cores[local_rank * per:(local_rank + 1) * per])
 
 
 def say(rank: int, msg: str) -> None:
@@ -130,6 +143,8 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
                                dtype=torch.float64, device=device)
         dist.all_reduce(targets)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        if not reshard:
+            gather_all(model)
         for i, (x, y) in enumerate(batches):
             final_micro = i == len(batches) - 1
             model.set_requires_gradient_sync(final_micro)
@@ -141,8 +156,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
             # the whole global batch, whatever the rank and micro-batch split.
             (ce * world / targets.clamp(min=1)).backward()
             loss_sum += ce.detach().double()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        grad_norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm
+        grad_norm = clip_grad_norm_(model.parameters(), cfg.clip, mesh.get_group())
         dist.all_reduce(loss_sum)
         loss = (loss_sum / targets.clamp(min=1)).item()
         if not (math.isfinite(loss) and math.isfinite(float(grad_norm))):
