@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -141,19 +142,24 @@ def test_gradient_clipping_matches_torch(scale):
 
 
 def test_cpu_ranks_are_pinned_to_disjoint_cores():
-    code = ("import os; from trainer.main import pin_cores; pin_cores({r}, {w}); "
-            "print(sorted(os.sched_getaffinity(0)))")
-    cores = sorted(os.sched_getaffinity(0))
+    # Affinity is per thread on Linux: each call runs in its own thread, so the test
+    # process itself stays unpinned.
+    from trainer.main import pin_cores
 
     def pinned(rank, world):
-        r = subprocess.run([sys.executable, "-c", code.format(r=rank, w=world)],
-                           capture_output=True, text=True, cwd=REPO, check=True)
-        return json.loads(r.stdout)
+        got = []
+        t = threading.Thread(target=lambda: (pin_cores(rank, world),
+                                             got.append(sorted(os.sched_getaffinity(0)))))
+        t.start()
+        t.join()
+        return got[0]
 
+    cores = sorted(os.sched_getaffinity(0))
     half = len(cores) // 2
     if half:
         assert pinned(0, 2) == cores[:half] and pinned(1, 2) == cores[half:2 * half]
     assert pinned(0, len(cores) + 1) == cores  # more ranks than cores: left to the OS
+    assert sorted(os.sched_getaffinity(0)) == cores
 
 
 def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):
