@@ -17,7 +17,7 @@ import torch
 from leia.shards import ShardSet
 from trainer.data import IGNORE, PackedSequences
 from trainer.main import token_loss_sum
-from trainer.parallelize import clip_grad_norm_
+from trainer.parallelize import GlooReduceScatter, clip_grad_norm_
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", "3e-3",
@@ -139,6 +139,32 @@ def test_gradient_clipping_matches_torch(scale):
     assert float(got) == pytest.approx(float(want), rel=1e-6)
     for a, b in zip(ours.parameters(), theirs.parameters()):
         assert torch.allclose(a.grad, b.grad, rtol=1e-6, atol=0)
+
+
+def _reduce_scatter_both_ways(rank, world, port, folder):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=world)
+    x = torch.randn(world * 5, generator=torch.Generator().manual_seed(rank))
+    out = {}
+    for op in ("SUM", "AVG"):
+        want, got = torch.empty(5), torch.empty(5)
+        dist.reduce_scatter_tensor(want, x.clone(), op=getattr(dist.ReduceOp, op))
+        GlooReduceScatter()(got, x.clone(), dist.group.WORLD, getattr(dist.ReduceOp, op))
+        out[op] = (want, got)
+    torch.save(out, Path(folder) / f"{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_gloo_gradient_reduction_equals_reduce_scatter(tmp_path):
+    world = 2
+    torch.multiprocessing.spawn(_reduce_scatter_both_ways,
+                                args=(world, 29400 + os.getpid() % 100, str(tmp_path)),
+                                nprocs=world)
+    for rank in range(world):
+        for op, (want, got) in torch.load(tmp_path / f"{rank}.pt").items():
+            assert torch.allclose(got, want, rtol=1e-6, atol=1e-6), (rank, op)
 
 
 def test_cpu_ranks_are_pinned_to_disjoint_cores():
