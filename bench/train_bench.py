@@ -214,9 +214,7 @@ def main(argv=None) -> None:
         # Alternate who goes first: a machine that slows down during a round would
         # otherwise always penalise the same side.
         order = [*runs, "hf_trainer"] if r % 2 == 0 else ["hf_trainer", *runs]
-        for name in order:
-            if name not in runs and name != "hf_trainer":
-                continue  # failed in an earlier round
+        for name in order:  # a run that failed in an earlier round is no longer in runs
             if name == "hf_trainer":
                 torchrun([__file__, "--hf-worker", "--preset", args.preset, "--shards",
                           str(shards), "--work", args.work], procs, 29702)
