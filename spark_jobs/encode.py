@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -36,6 +35,8 @@ from leia import storage  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
+from spark_jobs.encode_output import (  # noqa: E402
+    find_done, remove_stale, save_tokenizer, write_shards)
 from spark_jobs.session import (  # noqa: E402
     build_spark, check_executors, run_job)
 
@@ -163,44 +164,6 @@ def _arrow_schema(ddl: str):
     return to_arrow_schema(_parse_datatype_string(ddl))
 
 
-@dataclass
-class DoneShards:
-    """Shards of an earlier run of the same build that are complete and verified."""
-
-    records: list[dict]
-
-    @property
-    def indices(self) -> set[int]:
-        return {r["index"] for r in self.records}
-
-    @property
-    def shards(self) -> int | None:
-        """The shard count of that build (the same for all its shards)."""
-        return self.records[0]["shards"] if self.records else None
-
-    @property
-    def tokens(self) -> int:
-        return sum(r["tokens"] for r in self.records)
-
-
-def find_done(spark, out: str, fingerprint: str) -> DoneShards:
-    """Completion records of this build already in ``out``, checked (sizes and sha256)
-    on the executors in parallel."""
-    from pyarrow import fs as pafs
-
-    fs, base = storage.filesystem(out)
-    if fs.get_file_info(base).type != pafs.FileType.Directory:
-        return DoneShards([])
-    infos = fs.get_file_info(pafs.FileSelector(base))
-    records = [storage.read_json(fs, i.path) for i in infos if i.base_name.endswith(".done.json")]
-    records = [r for r in records if r and r.get("fingerprint") == fingerprint]
-    if not records:
-        return DoneShards([])
-    ok = (spark.sparkContext.parallelize(records, min(len(records), 64))
-          .filter(lambda r: fmt.shard_complete(out, r, verify=True)).collect())
-    return DoneShards(sorted(ok, key=lambda r: r["index"]))
-
-
 def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
                     dtype: str, sample_docs: int = 1000) -> int:
     """The tokens the build will hold, from every article's length and the tokens per
@@ -231,54 +194,6 @@ def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: Encode
     return int(round(total))
 
 
-def write_shards(encoded, shards: int, out: str, dtype: str,
-                 wiki_index: dict[str, int], fingerprint: str) -> list[dict]:
-    """Bring each shard's articles together in (wiki, page id) order and write them
-    (executors write straight to ``out``); returns the shards' completion records.
-    A task may get more than one shard (hash partitioning); it writes them in turn."""
-    import itertools
-
-    def write(batches):
-        import numpy as np
-        import pyarrow as pa
-
-        def rows():
-            for b in batches:
-                yield from zip(*(b.column(c).to_pylist() for c in
-                                 ("shard", "wiki", "page_id", "n_tokens", "tokens", "mask",
-                                  "placed", "moved", "dropped")))
-
-        for shard, group in itertools.groupby(rows(), key=lambda r: r[0]):
-            stats = {"placed": 0, "moved": 0, "dropped": 0, "empty_documents": 0,
-                     "per_wiki": {}}
-
-            def docs(group=group, stats=stats):
-                for _, wiki, page_id, n, tokens, mask, placed, moved, dropped in group:
-                    stats["placed"] += placed
-                    stats["moved"] += moved
-                    stats["dropped"] += dropped
-                    if n == 0:
-                        stats["empty_documents"] += 1
-                        continue
-                    per = stats["per_wiki"].setdefault(wiki, [0, 0])
-                    per[0] += 1
-                    per[1] += n
-                    yield fmt.DocumentTokens(wiki_index[wiki], page_id,
-                                             np.frombuffer(tokens, dtype=dtype),
-                                             np.frombuffer(mask, dtype=np.uint8))
-
-            record = fmt.write_shard(
-                out, fmt.shard_name(shard), docs(), dtype,
-                extra=lambda shard=shard, stats=stats: {
-                    "index": shard, "shards": shards, "fingerprint": fingerprint, **stats})
-            yield pa.RecordBatch.from_pydict({"record": [json.dumps(record)]})
-
-    written = (encoded.repartition(shards, "shard")
-               .sortWithinPartitions("shard", "wiki", "page_id")
-               .mapInArrow(write, "record STRING"))
-    return [json.loads(r.record) for r in written.collect()]
-
-
 def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
                       dtype: str) -> str:
     """What makes two builds the same: a shard of an earlier run is reused only when
@@ -291,34 +206,6 @@ def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
            "append_eos": cfg.append_eos, "tokens_per_shard": cfg.tokens_per_shard,
            "dtype": dtype, "params": {w: source.params[w] for w in source.wikis}}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-def save_tokenizer(tok, out: str) -> None:
-    """The tokenizer with the markers, next to the shards, so the trainer and readers
-    use exactly the ids the shards were made with."""
-    fs, base = storage.filesystem(out)
-    with tempfile.TemporaryDirectory() as tmp:
-        tok.save_pretrained(tmp)
-        fs.create_dir(base + "/tokenizer", recursive=True)
-        for f in sorted(Path(tmp).iterdir()):
-            storage.write_bytes_atomic(fs, f"{base}/tokenizer/{f.name}", [f.read_bytes()])
-
-
-def remove_stale(out: str, keep: set[str]) -> int:
-    """Delete shard files and temporaries in ``out`` that the manifest does not list
-    (from an earlier, different build, or a crashed attempt)."""
-    from pyarrow import fs as pafs
-
-    fs, base = storage.filesystem(out)
-    removed = 0
-    for info in fs.get_file_info(pafs.FileSelector(base)):
-        name = info.base_name
-        ours = name.startswith("shard-") or (name.startswith(".shard-")
-                                             and name.endswith(".tmp"))
-        if info.type == pafs.FileType.File and ours and name not in keep:
-            fs.delete_file(info.path)
-            removed += 1
-    return removed
 
 
 def run(spark, cfg: EncodeConfig) -> dict:
