@@ -46,6 +46,20 @@ def parse_record(record: str, position: int, ctx: WikiContext, source_file: str
     return out
 
 
+# How the reason of a ``pages`` row that stands for unreadable input (not one page)
+# begins; the job files such rows under the ``read`` stage.
+UNREADABLE = "corrupt bz2 block"
+
+
+def unreadable_block_row(ctx: WikiContext, source_file: str, position: int,
+                         byte: int) -> tuple:
+    """A ``pages`` row that is only a reject: a corrupt bz2 block at ``byte``, whose
+    pages are lost (the others of the file are read)."""
+    return _row(ctx, source_file, position, None, None, None, reject=(
+        f"{UNREADABLE} at byte {byte} of {source_file}; the pages in it are missing: "
+        "download the file again"))
+
+
 def _row(ctx, source_file, position, page_id, ns, title, is_redirect=False,
          redirect_ns=None, redirect_title=None, revision_id=None, text=None, links=None,
          nbytes=0, seconds=0.0, reject=None) -> tuple:

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from leia.augment import NameFilter  # noqa: E402
 from leia.dumps import WikiDump, plan_dumps  # noqa: E402
-from leia.records import AugmentParams  # noqa: E402
+from leia.records import UNREADABLE, AugmentParams  # noqa: E402
 from leia.tables import SCHEMAS, columns  # noqa: E402
 from leia.titles import sql_title  # noqa: E402
 from spark_jobs import build, hadoopfs, read, write  # noqa: E402
@@ -125,7 +125,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log(f"reading {sum(len(d.xml) for d in readable.values())} XML file(s) of "
         f"{len(readable)} wiki(s)")
 
-    pages = read.read_pages(spark, readable, sites, cfg.split_mb)
+    pages = read.read_pages(spark, readable, sites, cfg.split_mb, sizes, cfg.xml_reader)
     # The two frames that hold article text are cached on disk only: Spark builds a
     # cache batch in a heap buffer that its memory manager does not count, and with the
     # text already cached in the heap a 1 GB dump ran the default 1 GB heap out.
@@ -240,7 +240,9 @@ def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: li
     """Every reject of the run as one DataFrame with the ``rejects`` schema."""
     rejects = (pages.filter("reject IS NOT NULL")
                .select("wiki", "source_file", "page_id", "position",
-                       F.lit("parse").alias("stage"), F.col("reject").alias("reason"))
+                       F.when(F.col("reject").startswith(UNREADABLE), "read")
+                       .otherwise("parse").alias("stage"),
+                       F.col("reject").alias("reason"))
                .unionByName(dup_rejects).unionByName(redirect_rejects)
                .unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"])))
     for r in sql_rejects:

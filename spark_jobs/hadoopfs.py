@@ -13,7 +13,6 @@ def _fs(spark, uri: str):
     return path.getFileSystem(spark._jsc.hadoopConfiguration()), path
 
 
-
 def list_files(spark, uri: str) -> list[tuple[str, int]]:
     """(URI, size) of the files directly in a folder; a clear error if it is missing."""
     fs, path = _fs(spark, uri)
@@ -22,6 +21,14 @@ def list_files(spark, uri: str) -> list[tuple[str, int]]:
     return [(str(s.getPath().toString()), int(s.getLen()))
             for s in fs.listStatus(path) if s.isFile()]
 
+
+def file_sizes(spark, uris: list[str]) -> dict[str, int]:
+    """{URI: size in bytes} of the given files."""
+    out = {}
+    for uri in uris:
+        fs, path = _fs(spark, uri)
+        out[uri] = int(fs.getFileStatus(path).getLen())
+    return out
 
 
 def read_range(spark, uri: str, offset: int, length: int) -> bytes:
@@ -37,7 +44,7 @@ def read_range(spark, uri: str, offset: int, length: int) -> bytes:
 
 def read_head_text(spark, uri: str, until: str, limit: int = 16 << 20) -> str:
     """The decompressed start of a file, up to and including ``until`` (or what there
-    is within ``limit`` compressed bytes)."""
+    is within ``limit`` compressed bytes, or before the first corrupt data)."""
     if uri.endswith(".bz2"):
         dec = bz2.BZ2Decompressor()
     elif uri.endswith(".gz"):
@@ -51,9 +58,27 @@ def read_head_text(spark, uri: str, until: str, limit: int = 16 << 20) -> str:
             break
         offset += len(data)
         try:
-            out += dec.decompress(data) if dec else data
+            for piece in _pieces(dec, data):
+                out += piece
+                if until.encode() in out:
+                    return out.decode("utf-8", "replace")
         except (OSError, EOFError, zlib.error):
-            break
-        if until.encode() in out or (dec is not None and getattr(dec, "eof", False)):
+            break  # corrupt further on: what came before it is the head
+        if dec is not None and (getattr(dec, "eof", False) or getattr(dec, "unused_data", b"")):
             break
     return out.decode("utf-8", "replace")
+
+
+def _pieces(dec, data: bytes, size: int = 64 << 10):
+    """The output of feeding ``data`` to a decompressor, ``size`` bytes at a time, so
+    output before corrupt data is seen before the error."""
+    if dec is None:
+        yield data
+    elif isinstance(dec, bz2.BZ2Decompressor):
+        yield dec.decompress(data, size)
+        while not dec.eof and not dec.needs_input:
+            yield dec.decompress(b"", size)
+    else:
+        yield dec.decompress(data, size)
+        while dec.unconsumed_tail:
+            yield dec.decompress(dec.unconsumed_tail, size)

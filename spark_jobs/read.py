@@ -1,22 +1,24 @@
 """Dump files -> DataFrames: pages (parsed), SQL tables, Wikidata sitelinks.
 
-The one place that wraps the ``leia`` parsers for Spark. Pages-articles XML is read with
-Spark's text source split on ``</page>``: Hadoop's bzip2 codec cuts a .bz2 file at
-compressed-block boundaries, so one large file is read by many tasks (``--split-mb``),
-every page exactly once (tests check that against a sequential read).
+The one place that wraps the ``leia`` parsers for Spark. A pages-articles .bz2 file is
+cut into pieces (``--split-mb``), one task each, every page read exactly once (tests
+check that against a sequential read): by ``leia.bz2blocks`` in the Python workers
+where they can open the file (libbz2, at bzip2 block boundaries), else by Spark's text
+source split on ``</page>`` (Hadoop's bzip2 codec cuts at the same boundaries, in Java).
 """
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from leia.bz2blocks import read_split
 from leia.dumps import WikiDump, bz2_complete
 from leia.languages import language_of
-from leia.records import PAGE_FIELDS, WikiContext, parse_record
+from leia.records import PAGE_FIELDS, WikiContext, parse_record, unreadable_block_row
 from leia.siteinfo import SiteInfo, parse_siteinfo
 from leia.sqldump import SqlDumpError, Table, parse_create_table, parse_insert
 from leia.wikidata import entities_in, pivot_site, sitelink_pairs
@@ -63,44 +65,120 @@ def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
 
 
 def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
-               split_mb: float):
+               split_mb: float, sizes: dict[str, int] | None = None,
+               reader: str = "auto"):
     """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA).
 
-    One scan over all XML files (Spark's text source split on ``</page>``, which cuts
-    .bz2 files at block boundaries), rows moved between the JVM and Python as Arrow
-    batches. ``position`` is the start of the split the page was read in."""
+    Each file is cut into pieces of ``split_mb`` compressed MB, one task each. .bz2
+    files the Python workers can open (``reader``: "auto" = on a local or shared disk,
+    "python" = also any URI pyarrow's file systems open, "hadoop" = none) are read by
+    ``leia.bz2blocks`` (libbz2); the rest by Spark's text source split on ``</page>``
+    (Hadoop's bzip2 codec, in Java). ``position`` is the start of the piece the page
+    was read in; ``sizes`` are the files' sizes (listed when missing)."""
     contexts = {_base(path): WikiContext(wiki, language_of(wiki), sites[wiki])
                 for wiki, dump in dumps.items() for path in dump.xml}
     paths = [path for dump in dumps.values() for path in dump.xml]
-    if not paths:
-        return (spark.createDataFrame([], PAGES_SCHEMA)
-                .withColumn("seq", F.lit(None).cast("bigint")))
-
-    def parse_batches(batches):
-        for batch in batches:
-            rows = []
-            for record, file, position in zip(*(c.to_pylist() for c in batch.columns)):
-                if "<page" in record:
-                    name = _base(file)
-                    rows.extend(parse_record(record, position, contexts[name], name))
-            if rows:
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array(col, type=f.type) for col, f in zip(zip(*rows), PAGES_ARROW)],
-                    schema=PAGES_ARROW)
-
-    # Session settings, read when the scan is planned (and the cache built): the split
-    # size, and batches of a thousand pages both for Arrow and for the cache of parsed
-    # pages, each of whose column batches is built in one buffer. Spark's default of
-    # 10,000 rows of long articles (40 KB of text each) is 400 MB per task: it ran a
-    # 1 GB dump out of the default 1 GB heap on 2 cores.
-    spark.conf.set("spark.sql.files.maxPartitionBytes", str(int(split_mb * (1 << 20))))
+    split = max(1, int(split_mb * (1 << 20)))
+    # Arrow batches of a thousand pages, also the size of the cache's column batches,
+    # each built in one buffer: Spark's default of 10,000 rows of long articles (40 KB
+    # of text each) is 400 MB per task: it ran a 1 GB dump out of the default 1 GB
+    # heap on 2 cores.
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
     spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "1000")
+    ours = [p for p in paths if _python_reads(p, reader)]
+    frames = []
+    if ours:
+        if sizes is None or any(p not in sizes for p in ours):
+            sizes = {**hadoopfs.file_sizes(spark, ours), **(sizes or {})}
+        pieces = [(p, a, min(a + split, sizes[p])) for p in ours
+                  for a in range(0, sizes[p], split)]
+        frames.append(_read_pieces(spark, pieces, contexts))
+    rest = [p for p in paths if p not in ours]
+    if rest:
+        frames.append(_read_hadoop(spark, rest, contexts, split))
+    if not frames:
+        frames.append(spark.createDataFrame([], PAGES_SCHEMA))
+    pages = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+    # ``seq`` tells apart two copies of a page read in the same piece.
+    return pages.withColumn("seq", F.monotonically_increasing_id())
+
+
+def _python_reads(path: str, reader: str) -> bool:
+    if reader == "hadoop" or not path.endswith(".bz2"):
+        return False
+    return reader == "python" or _local_path(path) is not None
+
+
+def _local_path(uri: str) -> str | None:
+    u = urlparse(uri)
+    return unquote(u.path) if u.scheme in ("", "file") else None
+
+
+def _open(uri: str):
+    """A seekable binary file in a Python worker: the local file system, else pyarrow's
+    (s3://, gs://, hdfs:// with libhdfs...)."""
+    local = _local_path(uri)
+    if local is not None:
+        return open(local, "rb")
+    from pyarrow import fs
+    filesystem, path = fs.FileSystem.from_uri(uri)
+    return filesystem.open_input_file(path)
+
+
+def _arrow_batches(rows, size: int = 1000):
+    """Page rows as Arrow batches of PAGES_ARROW, ``size`` rows at most."""
+    def batch(chunk):
+        return pa.RecordBatch.from_arrays(
+            [pa.array(col, type=f.type) for col, f in zip(zip(*chunk), PAGES_ARROW)],
+            schema=PAGES_ARROW)
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield batch(chunk)
+            chunk = []
+    if chunk:
+        yield batch(chunk)
+
+
+def _read_pieces(spark, pieces: list[tuple[str, int, int]], contexts):
+    """The pages of .bz2 file pieces (path, start, end), one task per piece."""
+    def parse_pieces(batches):
+        for batch in batches:
+            for i in batch.column(0).to_pylist():
+                yield from _arrow_batches(_piece_rows(*pieces[i], contexts))
+
+    return (spark.range(0, len(pieces), 1, len(pieces))
+            .mapInArrow(parse_pieces, PAGES_SCHEMA))
+
+
+def _piece_rows(path: str, start: int, end: int, contexts):
+    name = _base(path)
+    ctx = contexts[name]
+    with _open(path) as f:
+        for record in read_split(f, start, end):
+            if isinstance(record, int):  # a corrupt block that begins in this piece
+                yield unreadable_block_row(ctx, name, start, record // 8)
+            elif b"<page" in record:
+                yield from parse_record(record.decode("utf-8", "replace"), start, ctx, name)
+
+
+def _read_hadoop(spark, paths: list[str], contexts, split: int):
+    """The pages of files read by Spark's text source split on ``</page>``."""
+    def parse_batches(batches):
+        for batch in batches:
+            def rows():
+                for record, file, position in zip(*(c.to_pylist() for c in batch.columns)):
+                    if "<page" in record:
+                        name = _base(file)
+                        yield from parse_record(record, position, contexts[name], name)
+            yield from _arrow_batches(rows())
+
+    # The split size is read when the scan is planned.
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(split))
     records = (spark.read.option("lineSep", "</page>").text(paths)
                .select("value", "_metadata.file_path", "_metadata.file_block_start"))
-    # ``seq`` tells apart two copies of a page read in the same split.
-    return (records.mapInArrow(parse_batches, PAGES_SCHEMA)
-            .withColumn("seq", F.monotonically_increasing_id()))
+    return records.mapInArrow(parse_batches, PAGES_SCHEMA)
 
 
 def read_sql_header(spark, path: str) -> Table:

@@ -2,10 +2,12 @@
 
 import bz2
 import gzip
+import random
 import re
 
 import pytest
 
+from leia.bz2blocks import BLOCK_MAGIC, find_magics
 from leia.records import WikiContext, parse_record
 from leia.siteinfo import parse_siteinfo
 from spark_jobs.augment import plan, run
@@ -42,7 +44,7 @@ LL_HEAD = ["CREATE TABLE `langlinks` (", "  `ll_from` int(10) unsigned NOT NULL,
 @pytest.fixture(scope="module")
 def bad_run(spark, tmp_path_factory):
     d = tmp_path_factory.mktemp("bad")
-    dumps = copy_sample(d / "dumps", ["viwiki", "jawiki", "zhwiki"])
+    dumps = copy_sample(d / "dumps", ["viwiki", "jawiki", "zhwiki", "ruwiki"])
     real = re.findall(r"<page>.*?</page>\n", VI, re.S)
     extra = [
         page(501, "Hỏng", "<b>x</b>").replace("</title>", "</titel>"),   # malformed XML
@@ -71,11 +73,23 @@ def bad_run(spark, tmp_path_factory):
     data = ja_xml.read_bytes()
     ja_xml.write_bytes(data[:len(data) // 2])
     write_xml(next(dumps.glob("zhwiki-*-pages-articles.xml.bz2")), [])
+    # ruwiki: a byte flipped inside the third of its bzip2 blocks (100 KB each).
+    ru_xml = next(dumps.glob("ruwiki-*-pages-articles.xml.bz2"))
+    ru = bz2.decompress(ru_xml.read_bytes()).decode()
+    words = re.findall(r"\w+", ru)
+    ru_pages = re.findall(r"<page>.*?</page>\n", ru, re.S) + [
+        page(9000 + i, f"Страница {i}", " ".join(random.Random(i).choices(words, k=300)))
+        for i in range(200)]
+    data = bytearray(bz2.compress((ru[:ru.index("<page>")] + "".join(ru_pages)
+                                   + "</mediawiki>\n").encode(), 1))
+    block = find_magics(bytes(data), BLOCK_MAGIC)[2]
+    data[block // 8 + 1000] ^= 0xFF
+    ru_xml.write_bytes(bytes(data))
     out = d / "corpus"
     summary = {r["wiki"]: r for r in run(spark, parse_args(
         ["--dumps", str(dumps), "--out", str(out), "--prob", "1.0"]))}
     rejects = spark.read.format("delta").load(str(out / "rejects")).collect()
-    return spark, out, summary, rejects
+    return spark, out, summary, rejects, (len(ru_pages), block)
 
 
 def reasons(rejects, wiki):
@@ -83,7 +97,7 @@ def reasons(rejects, wiki):
 
 
 def test_malformed_page_is_rejected_and_the_rest_goes_on(bad_run):
-    _, _, summary, rejects = bad_run
+    _, _, summary, rejects, _ = bad_run
     vi = reasons(rejects, "viwiki")
     assert any(pid == 501 and why.startswith("malformed_page") for pid, _, why in vi)
     assert summary["viwiki"]["articles"] == 6 + 4  # the real six + 503, 504, 507, 510
@@ -95,14 +109,14 @@ def test_non_wikitext_page_is_rejected(bad_run):
 
 
 def test_deep_nesting_parses_without_recursion(bad_run):
-    spark, out, _, _ = bad_run
+    spark, out, _, _, _ = bad_run
     row = spark.read.format("delta").load(str(out / "articles")).where(
         "wiki = 'viwiki' AND page_id = 503").first()
     assert row is not None and "sâu" in row.text
 
 
 def test_duplicate_page_ids_keep_the_newest_revision(bad_run):
-    spark, out, _, rejects = bad_run
+    spark, out, _, rejects, _ = bad_run
     assert any(pid == 504 and why.startswith("duplicate_page_id")
                for pid, _, why in reasons(rejects, "viwiki"))
     row = spark.read.format("delta").load(str(out / "articles")).where(
@@ -111,7 +125,7 @@ def test_duplicate_page_ids_keep_the_newest_revision(bad_run):
 
 
 def test_redirect_cycles_are_rejected_and_chains_resolve(bad_run):
-    spark, out, _, rejects = bad_run
+    spark, out, _, rejects, _ = bad_run
     loops = {pid for pid, stage, why in reasons(rejects, "viwiki")
              if stage == "redirects" and why.startswith("redirect_loop")}
     assert loops == {505, 506}
@@ -123,7 +137,7 @@ def test_redirect_cycles_are_rejected_and_chains_resolve(bad_run):
 
 
 def test_literal_marker_text_never_looks_like_an_insertion(bad_run):
-    spark, out, _, _ = bad_run
+    spark, out, _, _, _ = bad_run
     row = spark.read.format("delta").load(str(out / "augmented")).where(
         "wiki = 'viwiki' AND page_id = 510").first()
     assert row.text.startswith("Thẻ <translate>x</translate> và Chuỗi 1")
@@ -133,20 +147,32 @@ def test_literal_marker_text_never_looks_like_an_insertion(bad_run):
 
 
 def test_broken_sql_line_keeps_earlier_rows(bad_run):
-    _, _, _, rejects = bad_run
+    _, _, _, rejects, _ = bad_run
     sql = [why for pid, stage, why in reasons(rejects, "viwiki") if stage == "sql"]
     assert len(sql) == 1 and "1 rows kept" in sql[0] and "char" in sql[0]
 
 
 def test_truncated_bz2_is_rejected_up_front(bad_run):
-    _, _, summary, rejects = bad_run
+    _, _, summary, rejects, _ = bad_run
     (why,) = [why for _, _, why in reasons(rejects, "jawiki")]
     assert "truncated" in why
     assert summary["jawiki"]["articles"] == 0
 
 
+def test_corrupt_bz2_block_loses_only_its_pages(bad_run):
+    spark, out, summary, rejects, (ru_pages, block) = bad_run
+    (bad,) = [(stage, why) for _, stage, why in reasons(rejects, "ruwiki")]
+    assert bad[0] == "read" and f"corrupt bz2 block at byte {block // 8} " in bad[1]
+    assert "download the file again" in bad[1]
+    kept = spark.read.format("delta").load(str(out / "articles")).where(
+        "wiki = 'ruwiki'").count()
+    # A 100 KB block holds about 40 of these pages; the others are all read, whole.
+    assert ru_pages - 60 < kept < ru_pages
+    assert summary["ruwiki"]["articles"] == kept
+
+
 def test_empty_dump_gives_an_empty_wiki(bad_run):
-    _, _, summary, rejects = bad_run
+    _, _, summary, rejects, _ = bad_run
     assert summary["zhwiki"]["articles"] == 0 and summary["zhwiki"]["pages_read"] == 0
     assert reasons(rejects, "zhwiki") == []
 

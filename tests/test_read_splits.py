@@ -4,6 +4,8 @@ Wikimedia publishes (single file, split parts, multistream with its index)."""
 import bz2
 import re
 
+import pytest
+
 from leia.dumps import plan_dumps
 from spark_jobs import read
 
@@ -15,17 +17,31 @@ PAGES = re.findall(r"<page>.*?</page>\n", EL, re.S)
 IDS = sorted(int(re.search(r"<id>(\d+)</id>", p).group(1)) for p in PAGES)
 
 
-def read_ids(spark, files, split_mb):
+def read_ids(spark, files, split_mb, reader="auto"):
     dumps = plan_dumps([str(f) for f in files], None, None)
     sites = {w: read.read_siteinfo(spark, d) for w, d in dumps.items()}
-    df = read.read_pages(spark, dumps, sites, split_mb)
+    df = read.read_pages(spark, dumps, sites, split_mb, reader=reader)
     return df.rdd.getNumPartitions(), sorted(r.page_id for r in df.select("page_id").collect())
 
 
-def test_one_bz2_file_is_read_by_many_tasks(spark):
-    tasks, ids = read_ids(spark, [sample_xml("elwikivoyage")], 0.1)
+@pytest.mark.parametrize("reader", ["python", "hadoop"])
+def test_one_bz2_file_is_read_by_many_tasks(spark, reader):
+    """libbz2 in the Python workers, or Hadoop's codec in the JVM: the same pages."""
+    tasks, ids = read_ids(spark, [sample_xml("elwikivoyage")], 0.1, reader)
     assert tasks >= 10
     assert ids == IDS and len(ids) == 2040
+
+
+def test_python_reader_rows_equal_hadoop_reader_rows(spark):
+    files = [str(sample_xml("elwikivoyage"))]
+    dumps = plan_dumps(files, None, None)
+    sites = {w: read.read_siteinfo(spark, d) for w, d in dumps.items()}
+    rows = {}
+    for reader in ("python", "hadoop"):
+        df = read.read_pages(spark, dumps, sites, 0.5, reader=reader)
+        rows[reader] = sorted(tuple(r) for r in df.drop("seq", "position", "parse_seconds")
+                              .collect())
+    assert rows["python"] == rows["hadoop"] and len(rows["python"]) == 2040
 
 
 def test_split_parts(spark, tmp_path):
