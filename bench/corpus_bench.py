@@ -75,7 +75,7 @@ def pinned(cores: int) -> list[str]:
     return []
 
 
-def run_ours(dumps: Path, cores: int, work: Path) -> dict:
+def run_ours(dumps: Path, cores: int, work: Path, reader: str = "auto") -> dict:
     """Our job on every wiki in ``dumps``, pinned to ``cores``: wall time, peak memory of
     the whole process tree (driver, JVM, Python workers), and the run's totals."""
     import psutil
@@ -87,7 +87,7 @@ def run_ours(dumps: Path, cores: int, work: Path) -> dict:
     proc = subprocess.Popen([*pinned(cores), sys.executable,
                              str(ROOT / "spark_jobs" / "augment.py"), "--dumps", str(dumps),
                              "--out", str(out), "--master", f"local[{cores}]",
-                             "--split-mb", str(SPLIT_MB)],
+                             "--split-mb", str(SPLIT_MB), "--xml-reader", reader],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
 
@@ -156,12 +156,18 @@ def run_authors(xml: Path, work: Path) -> dict:
             "articles": articles, "links": links}
 
 
+def line(small: dict, large: dict) -> dict:
+    """Fixed seconds and marginal MB/s of a pipeline, from runs at two dump sizes."""
+    rate = (large["xml_mb"] - small["xml_mb"]) / (large["seconds"] - small["seconds"])
+    return {"marginal_mb_per_s": rate, "fixed_seconds": small["seconds"] - small["xml_mb"] / rate}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=50, help="dump size for the side by side")
     ap.add_argument("--scale-mb", type=float, default=200,
-                    help="dump size for the 1 vs 2 core run (0 to skip)")
+                    help="the larger dump: side by side again, and 1 vs 2 cores (0 to skip)")
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
     args = ap.parse_args(argv)
     data = Path(args.data)
@@ -185,9 +191,28 @@ def main(argv=None) -> None:
             "ratio_ours_over_authors": theirs["seconds"] / ours["seconds"]}
         if args.scale_mb:
             big = data / f"{args.scale_mb:g}mb"
-            generate(args.scale_mb, big)
+            big_xml = generate(args.scale_mb, big)
             one = run_ours(big, 1, work)
+            theirs_big = run_authors(big_xml, work)
+            hadoop = run_ours(big, 1, work, reader="hadoop")
             two = run_ours(big, 2, work)
+            # Same XML as ours reads, measured by our job (WikiExtractor does not say).
+            theirs["xml_mb"], theirs_big["xml_mb"] = mb, one["xml_mb"]
+            ours_line, their_line = line(ours, one), line(theirs, theirs_big)
+            gain = ours_line["marginal_mb_per_s"] / their_line["marginal_mb_per_s"]
+            # The dump size from which our end-to-end time is the shorter one.
+            even = None
+            if gain > 1:
+                even = ((ours_line["fixed_seconds"] - their_line["fixed_seconds"])
+                        / (1 / their_line["marginal_mb_per_s"]
+                           - 1 / ours_line["marginal_mb_per_s"]))
+            results["large"] = {
+                "xml_mb": one["xml_mb"], "ours": one, "authors": theirs_big,
+                "ours_hadoop_reader": hadoop,
+                "python_over_hadoop_reader": hadoop["seconds"] / one["seconds"],
+                "ratio_ours_over_authors": theirs_big["seconds"] / one["seconds"],
+                "ours_line": ours_line, "authors_line": their_line,
+                "marginal_ratio_ours_over_authors": gain, "break_even_xml_mb": even}
             results["scaling"] = {"xml_mb": one["xml_mb"], "local1": one, "local2": two,
                                   "speedup": one["seconds"] / two["seconds"]}
     out = ROOT / "bench" / "results"
@@ -207,6 +232,19 @@ def main(argv=None) -> None:
           f"{lib['seconds']:.1f} | {s['library_mb_per_s_per_core']:.2f} | "
           f"{lib['articles'] / lib['seconds']:.0f} | {lib['links']} |")
     print(f"\nours / authors speed, end to end: {s['ratio_ours_over_authors']:.2f}x")
+    if "large" in results:
+        g = results["large"]
+        print(f"\n{g['xml_mb']:.0f} MB, 1 core: ours {g['ours']['seconds']:.1f} s "
+              f"(Hadoop's reader {g['ours_hadoop_reader']['seconds']:.1f} s, "
+              f"{g['python_over_hadoop_reader']:.2f}x), authors "
+              f"{g['authors']['seconds']:.1f} s: {g['ratio_ours_over_authors']:.2f}x")
+        for who in ("ours", "authors"):
+            ln = g[f"{who}_line"]
+            print(f"{who}: {ln['fixed_seconds']:.0f} s fixed + "
+                  f"{ln['marginal_mb_per_s']:.2f} MB/s")
+        print(f"marginal rate, ours / authors: {g['marginal_ratio_ours_over_authors']:.2f}x"
+              + (f"; ours is faster end to end from {g['break_even_xml_mb']:.0f} MB of XML"
+                 if g["break_even_xml_mb"] else ""))
     if "scaling" in results:
         sc = results["scaling"]
         print(f"\nscaling, {sc['xml_mb']:.0f} MB XML in one file: local[1] "

@@ -63,10 +63,11 @@ class AugmentConfig:
                 "large file is read by many tasks in parallel"})
     xml_reader: str = field(default="auto", metadata={
         "help": "who decompresses .bz2 XML: 'python' (libbz2 in the Python workers, "
-                "several times faster than Hadoop's Java codec; local or shared disks, "
-                "and URIs pyarrow opens: s3://, gs://, hdfs://), 'hadoop' (Spark's "
-                "text source: any Hadoop file system, s3a:// included), or 'auto': "
-                "python for files on a local or shared disk, hadoop otherwise",
+                "faster than Hadoop's Java codec; local or shared disks, and the "
+                "URIs pyarrow opens: s3:// and s3a://, gs://, hdfs:// with libhdfs), "
+                "'hadoop' (Spark's text source: any Hadoop file system, with Spark's "
+                "own credentials), or 'auto': python for files on a local or shared "
+                "disk, hadoop otherwise",
         "choices": ("auto", "python", "hadoop")})
     skip_unchanged: bool = field(default=False, metadata={
         "help": "leave out the wikis whose last run into --out (its stats table) read "

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from leia import storage
 from leia.bz2blocks import read_split
 from leia.dumps import WikiDump, bz2_complete
 from leia.languages import language_of
@@ -116,13 +117,12 @@ def _local_path(uri: str) -> str | None:
 
 def _open(uri: str):
     """A seekable binary file in a Python worker: the local file system, else pyarrow's
-    (s3://, gs://, hdfs:// with libhdfs...)."""
+    (s3:// and Hadoop's s3a://, gs://, hdfs:// with libhdfs...)."""
     local = _local_path(uri)
     if local is not None:
         return open(local, "rb")
-    from pyarrow import fs
-    filesystem, path = fs.FileSystem.from_uri(uri)
-    return filesystem.open_input_file(path)
+    fs, path = storage.filesystem(uri)
+    return fs.open_input_file(path)
 
 
 def _arrow_batches(rows, size: int = 1000):
