@@ -156,7 +156,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
                            NameFilter(cfg.skip_namespaced, cfg.skip_lists,
                                       cfg.strip_parentheses))
     dates = {w: d.date for w, d in dumps.items()}
-    full = build.augment(spark, articles, resolved, params, dates)
+    full = build.augment(articles, resolved, params, dates)
 
     rejects = gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects,
                              sql_rejects)

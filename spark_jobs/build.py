@@ -6,8 +6,11 @@ driver except per-wiki counts.
 
 from __future__ import annotations
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
+from pyspark.sql.types import StructType
 
 from leia.records import AugmentParams, augment_article
 from leia.tables import INSERTION, LINK
@@ -163,7 +166,7 @@ def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame
         .alias("resolved"))
 
 
-def augment(spark, articles: DataFrame, resolved: DataFrame, params: AugmentParams,
+def augment(articles: DataFrame, resolved: DataFrame, params: AugmentParams,
             dump_dates: dict[str, str]) -> DataFrame:
     """Rows with every column of ``articles`` and ``augmented`` (split by the writer).
 
@@ -172,18 +175,27 @@ def augment(spark, articles: DataFrame, resolved: DataFrame, params: AugmentPara
     offsets (the same rendering as ``leia.augment.render``, which tests compare)."""
     slim = articles.select("wiki", "page_id", "links").join(resolved, ["wiki", "page_id"],
                                                             "left")
+    schema = StructType.fromDDL(f"wiki STRING, page_id BIGINT, links ARRAY<STRUCT<{LINK}>>, "
+                                f"insertions ARRAY<STRUCT<{INSERTION}>>")
+    arrow = to_arrow_schema(schema)
 
-    def per_partition(rows):
-        for r in rows:
-            res = {x.ordinal: (x.target_page_id, x.pivot_title) for x in (r.resolved or [])}
-            links = [(l.start, l.end, l.target) for l in r.links]
-            full, insertions = augment_article(r.wiki, r.page_id, links, res, params)
-            yield (r.wiki, r.page_id, full, insertions)
+    def per_batch(batches):  # Arrow both ways: no Row objects, no pickling
+        for b in batches:
+            c = b.to_pydict()
+            out = ([], [], [], [])
+            for wiki, page_id, links, res in zip(c["wiki"], c["page_id"], c["links"],
+                                                 c["resolved"]):
+                by_ordinal = {x["ordinal"]: (x["target_page_id"], x["pivot_title"])
+                              for x in res or ()}
+                full, insertions = augment_article(
+                    wiki, page_id, [(l["start"], l["end"], l["target"]) for l in links],
+                    by_ordinal, params)
+                for col, v in zip(out, (wiki, page_id, full, insertions)):
+                    col.append(v)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(col, type=f.type) for col, f in zip(out, arrow)], schema=arrow)
 
-    schema = (f"wiki STRING, page_id BIGINT, links ARRAY<STRUCT<{LINK}>>, "
-              f"insertions ARRAY<STRUCT<{INSERTION}>>")
-    planned = spark.createDataFrame(slim.rdd.mapPartitions(per_partition), schema,
-                                    verifySchema=False)
+    planned = slim.mapInArrow(per_batch, schema)
     dates = F.create_map(*[F.lit(x) for kv in sorted(dump_dates.items()) for x in kv]) \
         if dump_dates else F.create_map()
     full = (articles.select("wiki", "page_id", "title", "revision_id", "text")
