@@ -93,7 +93,8 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
             sizes = {**hadoopfs.file_sizes(spark, ours), **(sizes or {})}
         pieces = [(p, a, min(a + split, sizes[p])) for p in ours
                   for a in range(0, sizes[p], split)]
-        frames.append(_read_pieces(spark, pieces, contexts))
+        if pieces:  # none when every file is empty
+            frames.append(_read_pieces(spark, pieces, contexts))
     rest = [p for p in paths if p not in ours]
     if rest:
         frames.append(_read_hadoop(spark, rest, contexts, split))
