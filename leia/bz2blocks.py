@@ -79,7 +79,7 @@ def iter_blocks(f: BinaryIO, start_byte: int, chunk: int = _CHUNK,
     base = start_byte                   # file offset of data[0]
     f.seek(base)
     data = f.read(chunk)
-    eof = len(data) < chunk
+    eof = not data
     marks: list[int] = []               # bit offsets (in data) of magics not yet passed
     ends: set[int] = set()              # those of them that end a stream
     scanned = 0                         # magics before this bit of data are in marks
@@ -103,9 +103,9 @@ def iter_blocks(f: BinaryIO, start_byte: int, chunk: int = _CHUNK,
     scan()
     while True:
         # Read on until the next block's end (the magic after it) is in view.
-        while not eof and (len(marks) < 2 or len(data) * 8 - marks[1] < 48):
-            more = f.read(chunk)
-            eof = len(more) < chunk
+        while not eof and len(marks) < 2:
+            more = f.read(chunk)  # a short read is not the end on every file system
+            eof = not more
             data += more
             scan()
         if not marks:
