@@ -8,18 +8,20 @@ import json
 import os
 import uuid
 from typing import Iterable
+from urllib.parse import urlparse
+
 
 def filesystem(uri: str):
     """(pyarrow FileSystem, path in it) for a local path or a URI. Hadoop's ``s3a://``
-    is S3 to pyarrow."""
+    is S3 to pyarrow, and its ``file:/x`` a local path."""
     from pyarrow import fs as pafs
 
+    if uri.startswith("file:"):  # file:///x, and Hadoop's own file:/x
+        return pafs.LocalFileSystem(), urlparse(uri).path
     if "://" not in uri:
         return pafs.LocalFileSystem(), os.path.abspath(uri)
     if uri.startswith("s3a://") or uri.startswith("s3n://"):
         uri = "s3://" + uri.split("://", 1)[1]
-    if uri.startswith("file://"):
-        return pafs.LocalFileSystem(), uri[len("file://"):]
     return pafs.FileSystem.from_uri(uri)
 
 

@@ -64,7 +64,7 @@ def read_head_text(spark, uri: str, until: str, limit: int = 16 << 20) -> str:
                     return out.decode("utf-8", "replace")
         except (OSError, EOFError, zlib.error):
             break  # corrupt further on: what came before it is the head
-        if dec is not None and (getattr(dec, "eof", False) or getattr(dec, "unused_data", b"")):
+        if dec is not None and dec.eof:  # the first stream ended (bz2 and gzip alike)
             break
     return out.decode("utf-8", "replace")
 

@@ -108,20 +108,12 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
 def _python_reads(path: str, reader: str) -> bool:
     if reader == "hadoop" or not path.endswith(".bz2"):
         return False
-    return reader == "python" or _local_path(path) is not None
-
-
-def _local_path(uri: str) -> str | None:
-    u = urlparse(uri)
-    return unquote(u.path) if u.scheme in ("", "file") else None
+    return reader == "python" or urlparse(path).scheme in ("", "file")
 
 
 def _open(uri: str):
-    """A seekable binary file in a Python worker: the local file system, else pyarrow's
-    (s3:// and Hadoop's s3a://, gs://, hdfs:// with libhdfs...)."""
-    local = _local_path(uri)
-    if local is not None:
-        return open(local, "rb")
+    """A seekable binary file in a Python worker, on any file system pyarrow knows
+    (local disks, s3:// and Hadoop's s3a://, gs://, hdfs:// with libhdfs...)."""
     fs, path = storage.filesystem(uri)
     return fs.open_input_file(path)
 
