@@ -26,7 +26,6 @@ from leia.augment import NameFilter  # noqa: E402
 from leia.dumps import WikiDump, plan_dumps  # noqa: E402
 from leia.records import UNREADABLE, AugmentParams  # noqa: E402
 from leia.tables import SCHEMAS, columns  # noqa: E402
-from leia.titles import sql_title  # noqa: E402
 from spark_jobs import build, hadoopfs, read, write  # noqa: E402
 from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
 from spark_jobs.session import (  # noqa: E402
@@ -141,6 +140,11 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     # Materialise the parse once, before any join: concurrent jobs (broadcasts) would
     # otherwise each parse the same partitions while the cache is still empty.
     log(f"parsed {pages.count()} pages; deduplicating")
+    # Everything but the text, in memory: the joins and counts below read these columns
+    # many times, and each read of the disk cache deserialises every article's text.
+    texts = pages.filter("reject IS NULL AND ns = 0 AND NOT is_redirect").select(
+        "seq", "text")
+    pages = materialise(pages.drop("text"))
     ns0, dup_rejects = build.dedupe_pages(pages)
     articles = ns0.filter("NOT is_redirect")
     titles = materialise(build.page_titles(ns0, pages_sql))
@@ -156,10 +160,13 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
                            NameFilter(cfg.skip_namespaced, cfg.skip_lists,
                                       cfg.strip_parentheses))
     dates = {w: d.date for w, d in dumps.items()}
-    full = build.augment(articles, resolved, params, dates)
-
+    planned = build.plan_insertions(articles, resolved, params).persist(
+        StorageLevel.MEMORY_AND_DISK)
+    # Cached once for both tables that hold the text; the rendered text is not cached:
+    # rendering it again costs less than writing it to disk and reading it back.
+    full = build.attach_text(planned, texts, dates).persist(StorageLevel.DISK_ONLY)
     rejects = gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects,
-                             sql_rejects)
+                             sql_rejects).persist(StorageLevel.MEMORY_AND_DISK)
 
     meta = {"run_id": run_id, **params_meta, "wikis": wikis, "dump_dates": dates,
             "inputs": {w: inputs[w] for w in wikis}}
@@ -167,15 +174,13 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     write.replace_wikis(rejects, f"{out}/rejects", "rejects", wikis, meta)
     log("writing alignment")
     write.replace_wikis(aligned, f"{out}/alignment", "alignment", wikis, meta)
-    full = full.persist(StorageLevel.DISK_ONLY)
     log("augmenting, writing articles")
     write.replace_wikis(full, f"{out}/articles", "articles", wikis, meta)
     log("writing augmented")
-    write.replace_wikis(full, f"{out}/augmented", "augmented", wikis, meta)
+    write.replace_wikis(build.render(full, params), f"{out}/augmented", "augmented", wikis,
+                        meta)
     log("writing stats")
-    stats = collect_stats(pages, full,
-                          spark.read.format("delta").load(f"{out}/rejects")
-                          .where(write.wiki_predicate(wikis)), wikis)
+    stats = collect_stats(pages, planned, rejects, wikis)
     seconds = time.time() - t0
     rows = [(w, run_id, started, dates[w], cfg.pivot, *stats.get(w, (0,) * 9), seconds)
             for w in wikis]
@@ -236,7 +241,7 @@ def unchanged_wikis(spark, out: str, dumps: dict[str, WikiDump], params: dict,
 
 
 def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: list,
-                   sql_rejects: list):
+                   sql_rejects):
     """Every reject of the run as one DataFrame with the ``rejects`` schema."""
     rejects = (pages.filter("reject IS NOT NULL")
                .select("wiki", "source_file", "page_id", "position",
@@ -245,44 +250,35 @@ def gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects: li
                        F.col("reject").alias("reason"))
                .unionByName(dup_rejects).unionByName(redirect_rejects)
                .unionByName(spark.createDataFrame(file_rejects, SCHEMAS["rejects"])))
-    for r in sql_rejects:
-        rejects = rejects.unionByName(spark.createDataFrame(r, SCHEMAS["rejects"]))
+    if sql_rejects is not None:
+        rejects = rejects.unionByName(sql_rejects)
     return rejects
 
 
 def read_sql_tables(spark, readable: dict[str, WikiDump], sites, cfg: AugmentConfig):
-    """The langlinks (pivot rows only), page and redirect tables of every wiki, as
-    DataFrames (None where no wiki has that file), plus the RDDs of their bad lines."""
-    sql_rejects = []
-
-    def sql(kind, columns, convert, schema, keep=None):
-        files = {getattr(d, kind): w for w, d in readable.items() if getattr(d, kind)}
-        if not files:
-            return None
-        rows, rejects = read.read_sql(spark, files, columns, keep)
-        sql_rejects.append(rejects)
-        return materialise(spark.createDataFrame(rows.map(convert), schema,
-                                                 verifySchema=False))
-
+    """The langlinks (pivot rows only), page and redirect tables of every wiki as
+    DataFrames (None where no wiki has that file), and the rejects of their bad lines,
+    all from one scan of every SQL file, kept in memory (they are small)."""
+    tables = ("page", "redirect") + (("langlinks",) if cfg.alignment != "wikidata" else ())
+    files = {getattr(d, t): (t, w) for w, d in readable.items() for t in tables
+             if getattr(d, t)}
+    if not files:
+        return None, None, None, None
     first_letter = {w: s.first_letter for w, s in sites.items()}
-    langlinks = None
-    if cfg.alignment in ("langlinks", "both"):
-        pivot = cfg.pivot
-        langlinks = sql("langlinks", ("ll_from", "ll_lang", "ll_title"),
-                        lambda r: (r[0], int(r[1][0]), r[1][2]),
-                        "wiki STRING, page_id BIGINT, pivot_title STRING",
-                        keep=lambda v, pivot=pivot: v[1] == pivot)
-    pages_sql = sql("page", ("page_id", "page_namespace", "page_title", "page_is_redirect"),
-                    lambda r, fl=first_letter: (r[0], sql_title(r[1][2], fl[r[0]]),
-                                                int(r[1][0]), r[1][3] == "1"),
-                    "wiki STRING, title STRING, page_id BIGINT, is_redirect BOOLEAN",
-                    keep=lambda v: v[1] == "0")
-    redirects_sql = sql("redirect", ("rd_from", "rd_namespace", "rd_title", "rd_interwiki"),
-                        lambda r, fl=first_letter: (
-                            r[0], int(r[1][0]), int(r[1][1]), sql_title(r[1][2], fl[r[0]]),
-                            r[1][3] or None),
-                        "wiki STRING, src BIGINT, ns INT, target STRING, iw STRING")
-    return langlinks, pages_sql, redirects_sql, sql_rejects
+    rows = materialise(read.read_sql(spark, files, cfg.pivot, first_letter))
+    present = {t for t, _ in files.values()}
+
+    def table(name, *cols):
+        return rows.where(F.col("table") == name).select(*cols) if name in present else None
+
+    langlinks = table("langlinks", "wiki", "page_id", F.col("title").alias("pivot_title"))
+    pages = table("page", "wiki", "title", "page_id", "is_redirect")
+    redirects = table("redirect", "wiki", F.col("page_id").alias("src"), "ns",
+                      F.col("title").alias("target"), "iw")
+    rejects = rows.where("table = 'reject'").select(
+        "wiki", "source_file", "page_id", F.lit(None).cast("bigint").alias("position"),
+        F.lit("sql").alias("stage"), "reason")
+    return langlinks, pages, redirects, rejects
 
 
 def materialise(df):
@@ -295,14 +291,14 @@ def materialise(df):
     return df
 
 
-def collect_stats(pages, full, rejects, wikis: list[str]) -> dict[str, tuple]:
+def collect_stats(pages, planned, rejects, wikis: list[str]) -> dict[str, tuple]:
     """Per-wiki counts (small aggregates only) of what was just written, from the
-    persisted frames the writes came from."""
+    persisted frames the writes came from (none of them holds the text)."""
     read_side = {r.wiki: r for r in pages.groupBy("wiki").agg(
         F.count("*").alias("n"), F.sum("bytes_in").alias("b"),
         F.sum("parse_seconds").alias("s")).collect()}
     links = F.col("links")
-    counts = {r.wiki: r for r in full.groupBy("wiki").agg(
+    counts = {r.wiki: r for r in planned.groupBy("wiki").agg(
         F.count("*").alias("articles"),
         F.sum(F.size(links)).alias("links"),
         F.sum(F.size(F.filter(links, lambda l: l.target_page_id.isNotNull())))

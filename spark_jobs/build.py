@@ -166,41 +166,53 @@ def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame
         .alias("resolved"))
 
 
-def augment(articles: DataFrame, resolved: DataFrame, params: AugmentParams,
-            dump_dates: dict[str, str]) -> DataFrame:
-    """Rows with every column of ``articles`` and ``augmented`` (split by the writer).
-
-    Python decides the insertions from the links alone; the article text never goes
-    back through Python: the JVM joins it on and renders ``augmented_text`` from the
-    offsets (the same rendering as ``leia.augment.render``, which tests compare)."""
-    slim = articles.select("wiki", "page_id", "links").join(resolved, ["wiki", "page_id"],
-                                                            "left")
-    schema = StructType.fromDDL(f"wiki STRING, page_id BIGINT, links ARRAY<STRUCT<{LINK}>>, "
-                                f"insertions ARRAY<STRUCT<{INSERTION}>>")
+def plan_insertions(articles: DataFrame, resolved: DataFrame, params: AugmentParams
+                    ) -> DataFrame:
+    """Per article (without its text): its links with their targets and pivot titles,
+    and the insertions the augmentation makes (``leia.records.augment_article``)."""
+    slim = articles.select("wiki", "page_id", "seq", "title", "revision_id", "links"
+                           ).join(resolved, ["wiki", "page_id"], "left")
+    schema = StructType.fromDDL(
+        "wiki STRING, page_id BIGINT, seq BIGINT, title STRING, revision_id BIGINT, "
+        f"links ARRAY<STRUCT<{LINK}>>, insertions ARRAY<STRUCT<{INSERTION}>>")
     arrow = to_arrow_schema(schema)
+    kept = ("wiki", "page_id", "seq", "title", "revision_id")
 
     def per_batch(batches):  # Arrow both ways: no Row objects, no pickling
         for b in batches:
             c = b.to_pydict()
-            out = ([], [], [], [])
+            full, insertions = [], []
             for wiki, page_id, links, res in zip(c["wiki"], c["page_id"], c["links"],
                                                  c["resolved"]):
                 by_ordinal = {x["ordinal"]: (x["target_page_id"], x["pivot_title"])
                               for x in res or ()}
-                full, insertions = augment_article(
+                f, i = augment_article(
                     wiki, page_id, [(l["start"], l["end"], l["target"]) for l in links],
                     by_ordinal, params)
-                for col, v in zip(out, (wiki, page_id, full, insertions)):
-                    col.append(v)
+                full.append(f)
+                insertions.append(i)
             yield pa.RecordBatch.from_arrays(
-                [pa.array(col, type=f.type) for col, f in zip(out, arrow)], schema=arrow)
+                [b.column(k).cast(arrow.field(k).type) for k in kept]
+                + [pa.array(full, type=arrow.field("links").type),
+                   pa.array(insertions, type=arrow.field("insertions").type)], schema=arrow)
 
-    planned = slim.mapInArrow(per_batch, schema)
+    return slim.mapInArrow(per_batch, schema)
+
+
+def attach_text(planned: DataFrame, texts: DataFrame, dump_dates: dict[str, str]
+                ) -> DataFrame:
+    """``planned`` with each article's text (``texts``: seq, text) and its dump date:
+    every column of ``articles``, and of ``augmented`` but the rendered text. The text
+    never goes through Python here: the JVM joins it on."""
     dates = F.create_map(*[F.lit(x) for kv in sorted(dump_dates.items()) for x in kv]) \
         if dump_dates else F.create_map()
-    full = (articles.select("wiki", "page_id", "title", "revision_id", "text")
-            .join(planned, ["wiki", "page_id"])
+    return (planned.join(texts, "seq").drop("seq")
             .withColumn("dump_date", dates[F.col("wiki")]))
+
+
+def render(full: DataFrame, params: AugmentParams) -> DataFrame:
+    """``full`` with ``augmented_text``, rendered in the JVM from the offsets (the same
+    rendering as ``leia.augment.render``, which tests compare)."""
     return full.withColumn("augmented_text", render_column(
         F.col("text"), F.col("insertions"), params.strategy, params.markers))
 

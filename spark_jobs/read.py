@@ -22,6 +22,7 @@ from leia.languages import language_of
 from leia.records import PAGE_FIELDS, WikiContext, parse_record, unreadable_block_row
 from leia.siteinfo import SiteInfo, parse_siteinfo
 from leia.sqldump import SqlDumpError, Table, parse_create_table, parse_insert
+from leia.titles import sql_title
 from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
 from . import hadoopfs
@@ -80,12 +81,7 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
                 for wiki, dump in dumps.items() for path in dump.xml}
     paths = [path for dump in dumps.values() for path in dump.xml]
     split = max(1, int(split_mb * (1 << 20)))
-    # Arrow batches of a thousand pages, also the size of the cache's column batches,
-    # each built in one buffer: Spark's default of 10,000 rows of long articles (40 KB
-    # of text each) is 400 MB per task: it ran a 1 GB dump out of the default 1 GB
-    # heap on 2 cores.
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
-    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "1000")
+    limit_batches(spark)
     ours = [p for p in paths if _python_reads(p, reader)]
     frames = []
     if ours:
@@ -105,6 +101,16 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
     return pages.withColumn("seq", F.monotonically_increasing_id())
 
 
+def limit_batches(spark) -> None:
+    """Arrow batches of a thousand rows or 16 MB, also the size of the cache's column
+    batches, each built in one buffer: Spark's default of 10,000 rows of long articles
+    (40 KB of text each) is 400 MB per task, which ran a 1 GB dump out of the default
+    1 GB heap on 2 cores; and a SQL dump's lines are 1 MB each."""
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
+    spark.conf.set("spark.sql.execution.arrow.maxBytesPerBatch", str(16 << 20))
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.batchSize", "1000")
+
+
 def _python_reads(path: str, reader: str) -> bool:
     if reader == "hadoop" or not path.endswith(".bz2"):
         return False
@@ -118,12 +124,12 @@ def _open(uri: str):
     return fs.open_input_file(path)
 
 
-def _arrow_batches(rows, size: int = 1000):
-    """Page rows as Arrow batches of PAGES_ARROW, ``size`` rows at most."""
+def arrow_batches(rows, schema: pa.Schema = PAGES_ARROW, size: int = 1000):
+    """Tuples in ``schema``'s field order as Arrow batches of ``size`` rows at most."""
     def batch(chunk):
         return pa.RecordBatch.from_arrays(
-            [pa.array(col, type=f.type) for col, f in zip(zip(*chunk), PAGES_ARROW)],
-            schema=PAGES_ARROW)
+            [pa.array(col, type=f.type) for col, f in zip(zip(*chunk), schema)],
+            schema=schema)
     chunk = []
     for row in rows:
         chunk.append(row)
@@ -139,7 +145,7 @@ def _read_pieces(spark, pieces: list[tuple[str, int, int]], contexts):
     def parse_pieces(batches):
         for batch in batches:
             for i in batch.column(0).to_pylist():
-                yield from _arrow_batches(_piece_rows(*pieces[i], contexts))
+                yield from arrow_batches(_piece_rows(*pieces[i], contexts))
 
     return (spark.range(0, len(pieces), 1, len(pieces))
             .mapInArrow(parse_pieces, PAGES_SCHEMA))
@@ -165,7 +171,7 @@ def _read_hadoop(spark, paths: list[str], contexts, split: int):
                     if "<page" in record:
                         name = _base(file)
                         yield from parse_record(record, position, contexts[name], name)
-            yield from _arrow_batches(rows())
+            yield from arrow_batches(rows())
 
     # The split size is read when the scan is planned.
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(split))
@@ -182,36 +188,80 @@ def read_sql_header(spark, path: str) -> Table:
         raise ValueError(f"{path}: {e}") from e
 
 
-def read_sql(spark, files: dict[str, str], columns: tuple[str, ...], keep=None):
-    """All rows of one table kind (every file in ``files``, path -> wiki) in one scan:
-    an RDD of (wiki, values of ``columns``), columns mapped by name from each file's own
-    CREATE TABLE; and an RDD of ``rejects`` rows for the lines that could not be parsed.
-    One scan for all files, since a Spark input per file costs about half a second of
-    driver time, and a run over every Wikipedia has about a thousand such files."""
-    layouts = {}
-    for path, wiki in files.items():
-        table = read_sql_header(spark, path)
-        layouts[_base(path)] = (wiki, table.index(columns, path), len(table.columns))
+# Every row of every SQL table of the run, in one frame: the columns of the three
+# tables share slots (``table`` says which), and a line that cannot be parsed is a row
+# of table "reject" with its reason.
+SQL_ARROW = pa.schema([
+    ("table", pa.string()), ("wiki", pa.string()), ("page_id", pa.int64()),
+    ("ns", pa.int32()), ("title", pa.string()), ("is_redirect", pa.bool_()),
+    ("iw", pa.string()), ("source_file", pa.string()), ("reason", pa.string())])
+SQL_ROWS = from_arrow_schema(SQL_ARROW)
 
-    def parse_partition(rows):
-        for file, line in rows:
+
+def _langlinks_row(v, pivot, first_letter):
+    # Only the pivot language's rows are kept: the other languages are most of the file.
+    return (int(v[0]), None, v[2], None, None) if v[1] == pivot else None
+
+
+def _page_row(v, pivot, first_letter):
+    return ((int(v[0]), 0, sql_title(v[2], first_letter), v[3] == "1", None)
+            if v[1] == "0" else None)
+
+
+def _redirect_row(v, pivot, first_letter):
+    return (int(v[0]), int(v[1]), sql_title(v[2], first_letter), None, v[3] or None)
+
+
+# table: (the columns read, by name, from each file's CREATE TABLE; values -> the
+# (page_id, ns, title, is_redirect, iw) slots, or None to drop the row)
+SQL_TABLES = {
+    "langlinks": (("ll_from", "ll_lang", "ll_title"), _langlinks_row),
+    "page": (("page_id", "page_namespace", "page_title", "page_is_redirect"), _page_row),
+    "redirect": (("rd_from", "rd_namespace", "rd_title", "rd_interwiki"), _redirect_row),
+}
+
+
+def read_sql(spark, files: dict[str, tuple[str, str]], pivot: str,
+             first_letter: dict[str, bool]):
+    """The rows of every SQL file of the run (``files``: path -> (table, wiki)) as one
+    frame of SQL_ROWS, read in one scan: a Spark input costs about half a second of
+    driver time and each scan a job, and a run over every Wikipedia has about a
+    thousand such files. Columns are mapped by name from each file's own CREATE TABLE."""
+    layouts = {}
+    for path, (table, wiki) in files.items():
+        header = read_sql_header(spark, path)
+        columns, convert = SQL_TABLES[table]
+        layouts[_base(path)] = (table, wiki, header.index(columns, path),
+                                len(header.columns), convert, first_letter[wiki])
+
+    def rows(lines):
+        for file, line in lines:
             if not line.startswith("INSERT INTO"):
                 continue
             name = _base(file)
-            wiki, idx, width = layouts[name]
+            table, wiki, idx, width, convert, fl = layouts[name]
             good, err = parse_insert(line, width)
             for row in good:
-                values = tuple(row[i] for i in idx)
-                if keep is None or keep(values):
-                    yield ("row", (wiki, values))
+                try:
+                    slots = convert(tuple(row[i] for i in idx), pivot, fl)
+                except (TypeError, ValueError) as e:  # NULL or text in a number column
+                    yield ("reject", wiki, None, None, None, None, None, name,
+                           f"bad SQL row {row!r:.200}: {e}")
+                    continue
+                if slots is not None:
+                    yield (table, wiki, *slots, None, None)
             if err:
-                yield ("reject", (wiki, name, None, None, "sql",
-                                  f"bad SQL line ({len(good)} rows kept before it): {err}"))
+                yield ("reject", wiki, None, None, None, None, None, name,
+                       f"bad SQL line ({len(good)} rows kept before it): {err}")
 
+    def per_batch(batches):
+        for batch in batches:
+            yield from arrow_batches(rows(zip(*(c.to_pylist() for c in batch.columns))),
+                                     SQL_ARROW)
+
+    limit_batches(spark)
     lines = spark.read.text(list(files)).select(F.input_file_name(), "value")
-    parsed = lines.rdd.mapPartitions(parse_partition).cache()
-    return (parsed.filter(lambda kv: kv[0] == "row").map(lambda kv: kv[1]),
-            parsed.filter(lambda kv: kv[0] == "reject").map(lambda kv: kv[1]))
+    return lines.mapInArrow(per_batch, SQL_ROWS)
 
 
 def _base(uri: str) -> str:

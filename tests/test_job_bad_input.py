@@ -67,6 +67,9 @@ def bad_run(spark, tmp_path_factory):
     write_sql(vi_ll, LL_HEAD + [
         "INSERT INTO `langlinks` VALUES (507,'en','Hanoi'),(507,'fr','Hanoï');",
         r"INSERT INTO `langlinks` VALUES (504,'en','Dupe'),(999,'en','broken\');",
+        # values of the wrong kind: text and NULL where the page id should be
+        "INSERT INTO `langlinks` VALUES ('x7','en','Text id'),(NULL,'en','No id'),"
+        "(510,'en','Card');",
     ])
     # jawiki: a download cut short; zhwiki: a dump with no pages at all.
     ja_xml = next(dumps.glob("jawiki-*-pages-articles.xml.bz2"))
@@ -148,8 +151,22 @@ def test_literal_marker_text_never_looks_like_an_insertion(bad_run):
 
 def test_broken_sql_line_keeps_earlier_rows(bad_run):
     _, _, _, rejects, _ = bad_run
-    sql = [why for pid, stage, why in reasons(rejects, "viwiki") if stage == "sql"]
+    sql = [why for pid, stage, why in reasons(rejects, "viwiki")
+           if stage == "sql" and why.startswith("bad SQL line")]
     assert len(sql) == 1 and "1 rows kept" in sql[0] and "char" in sql[0]
+
+
+def test_sql_values_of_the_wrong_kind_are_rejected_row_by_row(bad_run):
+    spark, out, _, rejects, _ = bad_run
+    rows = sorted(why for _, stage, why in reasons(rejects, "viwiki")
+                  if stage == "sql" and why.startswith("bad SQL row"))
+    assert len(rows) == 2
+    assert "'x7'" in rows[0] or "'x7'" in rows[1]
+    assert any("None" in why for why in rows)
+    # the good row of the same line is kept: page 510 is aligned to "Card"
+    aligned = spark.read.format("delta").load(str(out / "alignment")).where(
+        "wiki = 'viwiki' AND page_id = 510").first()
+    assert aligned.pivot_title == "Card"
 
 
 def test_truncated_bz2_is_rejected_up_front(bad_run):
