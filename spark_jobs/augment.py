@@ -162,8 +162,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     dates = {w: d.date for w, d in dumps.items()}
     planned = build.plan_insertions(articles, resolved, params).persist(
         StorageLevel.MEMORY_AND_DISK)
-    # Cached once for both tables that hold the text; the rendered text is not cached:
-    # rendering it again costs less than writing it to disk and reading it back.
+    # Cached once for both tables that hold the text. The rendered text is not cached:
+    # only ``augmented`` needs it, and it would double the cache on disk.
     full = build.attach_text(planned, texts, dates).persist(StorageLevel.DISK_ONLY)
     rejects = gather_rejects(spark, pages, dup_rejects, redirect_rejects, file_rejects,
                              sql_rejects).persist(StorageLevel.MEMORY_AND_DISK)
