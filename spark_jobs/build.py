@@ -9,11 +9,11 @@ from __future__ import annotations
 import pyarrow as pa
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import StructType
 
 from leia.records import AugmentParams, augment_article
 from leia.tables import INSERTION, LINK
+
+from .arrow_rows import arrow_schema
 
 MAX_REDIRECT_HOPS = 5
 
@@ -172,10 +172,9 @@ def plan_insertions(articles: DataFrame, resolved: DataFrame, params: AugmentPar
     and the insertions the augmentation makes (``leia.records.augment_article``)."""
     slim = articles.select("wiki", "page_id", "seq", "title", "revision_id", "links"
                            ).join(resolved, ["wiki", "page_id"], "left")
-    schema = StructType.fromDDL(
-        "wiki STRING, page_id BIGINT, seq BIGINT, title STRING, revision_id BIGINT, "
-        f"links ARRAY<STRUCT<{LINK}>>, insertions ARRAY<STRUCT<{INSERTION}>>")
-    arrow = to_arrow_schema(schema)
+    schema = ("wiki STRING, page_id BIGINT, seq BIGINT, title STRING, revision_id BIGINT, "
+              f"links ARRAY<STRUCT<{LINK}>>, insertions ARRAY<STRUCT<{INSERTION}>>")
+    arrow = arrow_schema(schema)
     kept = ("wiki", "page_id", "seq", "title", "revision_id")
 
     def per_batch(batches):  # Arrow both ways: no Row objects, no pickling

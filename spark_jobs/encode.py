@@ -34,6 +34,7 @@ from leia import shards as fmt  # noqa: E402
 from leia import storage  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
+from spark_jobs.arrow_rows import arrow_schema  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
 from spark_jobs.encode_output import (  # noqa: E402
     find_done, remove_stale, save_tokenizer, write_shards)
@@ -118,7 +119,7 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
     ``skip`` (complete from an earlier run) are left out before tokenising."""
     bc = spark.sparkContext.broadcast(layout)
     policy, off_boundary, append_eos = cfg.mask_policy, cfg.off_boundary, cfg.append_eos
-    schema = _arrow_schema(ENCODED)  # parsed here: executors have no SparkSession
+    schema = arrow_schema(ENCODED)
 
     def encode_batches(batches):
         import numpy as np
@@ -156,12 +157,6 @@ def doc_hash(wiki: str, page_id: int) -> int:
     value modulo the shard count is the article's shard."""
     h = hashlib.blake2b(f"{wiki}\x1f{page_id}".encode(), digest_size=8).digest()
     return int.from_bytes(h, "big") >> 1  # fits a signed BIGINT
-
-
-def _arrow_schema(ddl: str):
-    from pyspark.sql.pandas.types import to_arrow_schema
-    from pyspark.sql.types import _parse_datatype_string
-    return to_arrow_schema(_parse_datatype_string(ddl))
 
 
 def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,

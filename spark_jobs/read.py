@@ -26,6 +26,7 @@ from leia.titles import sql_title
 from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
 from . import hadoopfs
+from .arrow_rows import arrow_batches
 
 # The parsed pages, in the field order of ``leia.records.parse_record``'s tuples; the
 # Python side builds Arrow batches of this schema, Spark reads them as PAGES_SCHEMA.
@@ -124,28 +125,13 @@ def _open(uri: str):
     return fs.open_input_file(path)
 
 
-def arrow_batches(rows, schema: pa.Schema = PAGES_ARROW, size: int = 1000):
-    """Tuples in ``schema``'s field order as Arrow batches of ``size`` rows at most."""
-    def batch(chunk):
-        return pa.RecordBatch.from_arrays(
-            [pa.array(col, type=f.type) for col, f in zip(zip(*chunk), schema)],
-            schema=schema)
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield batch(chunk)
-            chunk = []
-    if chunk:
-        yield batch(chunk)
-
-
 def _read_pieces(spark, pieces: list[tuple[str, int, int]], contexts):
     """The pages of .bz2 file pieces (path, start, end), one task per piece."""
     def parse_pieces(batches):
         for batch in batches:
             for i in batch.column(0).to_pylist():
-                yield from arrow_batches(_piece_rows(*pieces[i], contexts))
+                yield from arrow_batches(_piece_rows(*pieces[i], contexts),
+                                         PAGES_ARROW)
 
     return (spark.range(0, len(pieces), 1, len(pieces))
             .mapInArrow(parse_pieces, PAGES_SCHEMA))
@@ -171,7 +157,7 @@ def _read_hadoop(spark, paths: list[str], contexts, split: int):
                     if "<page" in record:
                         name = _base(file)
                         yield from parse_record(record, position, contexts[name], name)
-            yield from arrow_batches(rows())
+            yield from arrow_batches(rows(), PAGES_ARROW)
 
     # The split size is read when the scan is planned.
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(split))
