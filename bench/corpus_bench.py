@@ -2,6 +2,8 @@
 
     python bench/corpus_bench.py                  # 50 MB and 400 MB side by side, scaling
     python bench/corpus_bench.py --mb 20 --scale-mb 0   # quick
+    python bench/corpus_bench.py --speedup-mb 1000 2000  # 1 vs 2 cores on large files only
+    python bench/corpus_bench.py --speedup-mb 1000 --authors  # and the authors' pipeline
 
 Every run is pinned to its cores with taskset.
 
@@ -12,8 +14,11 @@ Every run is pinned to its cores with taskset.
    the authors did). Throughput is MB of XML read per second per core, and articles/s.
 2. Scaling: our job on one large file with `local[1]` and `local[2]`: the speed-up
    shows that one file is read by several tasks. Spark's default memory settings.
+   ``--speedup-mb`` repeats this on larger files, where the job's fixed part (JVM,
+   session, small jobs, commits: the same on one core or two) weighs less.
 
-Results go to bench/results/corpus.json and are printed as a Markdown table.
+Results go to bench/results/corpus.json (``--speedup-mb 1000 2000``:
+corpus_speedup_1000_2000.json) and are printed as a Markdown table.
 """
 
 from __future__ import annotations
@@ -162,6 +167,38 @@ def line(small: dict, large: dict) -> dict:
     return {"marginal_mb_per_s": rate, "fixed_seconds": small["seconds"] - small["xml_mb"] / rate}
 
 
+def speedups(sizes: list[float], data: Path, authors: bool = False) -> None:
+    """local[1] against local[2] on one generated file per size, one after the other;
+    with ``authors``, the authors' pipeline on one core too, on the same file."""
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for mb in sizes:
+            folder = data / f"{mb:g}mb"
+            xml = generate(mb, folder)
+            one = run_ours(folder, 1, Path(tmp))
+            two = run_ours(folder, 2, Path(tmp))
+            runs.append({"xml_mb": one["xml_mb"], "local1": one, "local2": two,
+                         "speedup": one["seconds"] / two["seconds"]})
+            print(f"{one['xml_mb']:.0f} MB: local[1] {one['seconds']:.0f} s, local[2] "
+                  f"{two['seconds']:.0f} s, speed-up {runs[-1]['speedup']:.2f}x", flush=True)
+            if authors:
+                theirs = run_authors(xml, Path(tmp))
+                runs[-1]["authors"] = theirs
+                runs[-1]["ratio_ours_over_authors"] = theirs["seconds"] / one["seconds"]
+                print(f"  authors, 1 core: {theirs['seconds']:.0f} s; ours / authors "
+                      f"{runs[-1]['ratio_ours_over_authors']:.2f}x", flush=True)
+    if len(runs) > 1:  # fixed + per-MB time on each core count, from the two extremes
+        for n in ("local1", "local2"):
+            fit = line(runs[0][n], runs[-1][n])
+            print(f"{n}: {fit['fixed_seconds']:.0f} s fixed + "
+                  f"{fit['marginal_mb_per_s']:.2f} MB/s")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    name = "corpus_speedup_" + "_".join(f"{mb:g}" for mb in sizes) + ".json"
+    (out / name).write_text(json.dumps(
+        {"machine": {"cores": os.cpu_count()}, "runs": runs}, indent=1))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -170,9 +207,15 @@ def main(argv=None) -> None:
     # shorten) is half of the run and hides how the reading itself scales.
     ap.add_argument("--scale-mb", type=float, default=400,
                     help="the larger dump: side by side again, and 1 vs 2 cores (0 to skip)")
+    ap.add_argument("--speedup-mb", type=float, nargs="+", default=None,
+                    help="only measure local[1] vs local[2], on one file of each size")
+    ap.add_argument("--authors", action="store_true",
+                    help="with --speedup-mb: the authors' pipeline too, on one core")
     ap.add_argument("--data", default=str(ROOT / "bench" / "data"))
     args = ap.parse_args(argv)
     data = Path(args.data)
+    if args.speedup_mb:
+        return speedups(args.speedup_mb, data, args.authors)
     results = {"machine": {"cores": os.cpu_count()}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

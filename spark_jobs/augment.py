@@ -81,6 +81,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
 
     def log(msg: str) -> None:
         print(f"[{time.time() - t0:6.1f}s] {msg}", flush=True)
+        spark.sparkContext.setJobDescription(msg)  # names the step's jobs in Spark's UI
 
     started = datetime.now(timezone.utc)
     run_id = uuid.uuid4().hex[:12]
@@ -151,6 +152,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log("resolving redirects")
     redirects, redirect_rejects = build.resolve_redirects(ns0, redirects_sql, titles)
     redirects, redirect_rejects = materialise(redirects), materialise(redirect_rejects)
+    log("aligning titles to the pivot language")
     targets = build.link_targets(titles, redirects)
     aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
     aligned = materialise(aligned)
@@ -187,6 +189,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     write.append(spark.createDataFrame(rows, SCHEMAS["stats"]), f"{out}/stats", "stats",
                  meta)
     spark.catalog.clearCache()
+    spark.sparkContext.setJobDescription(None)
     return [dict(zip(columns("stats"), r)) for r in rows]
 
 
