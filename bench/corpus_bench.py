@@ -167,6 +167,12 @@ def line(small: dict, large: dict) -> dict:
     return {"marginal_mb_per_s": rate, "fixed_seconds": small["seconds"] - small["xml_mb"] / rate}
 
 
+def scaling(one: dict, two: dict) -> dict:
+    """One file's local[1] and local[2] runs, and the speed-up between them."""
+    return {"xml_mb": one["xml_mb"], "local1": one, "local2": two,
+            "speedup": one["seconds"] / two["seconds"]}
+
+
 def speedups(sizes: list[float], data: Path, authors: bool = False) -> None:
     """local[1] against local[2] on one generated file per size, one after the other;
     with ``authors``, the authors' pipeline on one core too, on the same file."""
@@ -177,8 +183,7 @@ def speedups(sizes: list[float], data: Path, authors: bool = False) -> None:
             xml = generate(mb, folder)
             one = run_ours(folder, 1, Path(tmp))
             two = run_ours(folder, 2, Path(tmp))
-            runs.append({"xml_mb": one["xml_mb"], "local1": one, "local2": two,
-                         "speedup": one["seconds"] / two["seconds"]})
+            runs.append(scaling(one, two))
             print(f"{one['xml_mb']:.0f} MB: local[1] {one['seconds']:.0f} s, local[2] "
                   f"{two['seconds']:.0f} s, speed-up {runs[-1]['speedup']:.2f}x", flush=True)
             if authors:
@@ -258,8 +263,7 @@ def main(argv=None) -> None:
                 "ratio_ours_over_authors": theirs_big["seconds"] / one["seconds"],
                 "ours_line": ours_line, "authors_line": their_line,
                 "marginal_ratio_ours_over_authors": gain, "break_even_xml_mb": even}
-            results["scaling"] = {"xml_mb": one["xml_mb"], "local1": one, "local2": two,
-                                  "speedup": one["seconds"] / two["seconds"]}
+            results["scaling"] = scaling(one, two)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "corpus.json").write_text(json.dumps(results, indent=1))
