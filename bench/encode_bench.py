@@ -6,10 +6,13 @@ shard reader's speed.
 
 1. Input: the bundled sample's augmented table (built with spark_jobs/augment.py if
    missing), its rows repeated ``--copies`` times under new page ids (a bigger table
-   with the real articles' statistics); a tokenizer trained on the sample
+   with the real articles' statistics, one file per wiki as the corpus builder writes
+   it); a tokenizer trained on the sample
    (leia.toy_tokenizer; real hub tokenizers are not reachable here).
 2. Side by side, each pinned to one core with taskset, on the same rows:
-   - ours, library: leia.encode.Encoder over the rows (what each Spark task runs);
+   - ours, library: leia.encode.Encoder over the rows (what each Spark task runs),
+     on its default engine (tiktoken for a byte-level BPE it reproduces) and on
+     tokenizers (--engine tokenizers);
    - ours, job: spark_jobs/encode.py --master local[1], end to end (Delta in, shards
      out), on the table and on one 4x as large: the job's own `seconds` (JVM start
      excluded) of both give its fixed cost (Spark and Delta warm-up, loading the
@@ -22,7 +25,7 @@ shard reader's speed.
    job's shards through leia.shards.ShardSet.read, in order and in a seeded shuffled
    order, in one process.
 
-Results go to bench/results/encode.json and are printed as a Markdown table.
+Results go to bench/results/encode_KIND.json and are printed as a Markdown table.
 """
 
 from __future__ import annotations
@@ -67,8 +70,9 @@ df = None
 for c in range({copies}):
     part = src.withColumn("page_id", F.col("page_id") + c * 1_000_000_000)
     df = part if df is None else df.unionByName(part)
-(df.write.format("delta").option("userMetadata", meta).partitionBy("wiki")
-   .save("{table}"))
+# One file per wiki, as the corpus builder writes them (not one per copy).
+(df.repartition("wiki").write.format("delta").option("userMetadata", meta)
+   .partitionBy("wiki").save("{table}"))
 """], cwd=ROOT)
     tok = DATA / f"tokenizer_{kind}"
     if not tok.exists():
@@ -83,14 +87,14 @@ def load_rows(table: Path) -> list[dict]:
         columns=["wiki", "page_id", "text", "insertions"]).to_pylist()
 
 
-def ours_library(table: str, tok_path: str) -> dict:
+def ours_library(table: str, tok_path: str, engine: str = "auto") -> dict:
     from leia.encode import Encoder
     from leia.tokenizer import load_tokenizer, token_layout
 
     rows = load_rows(Path(table))
     layout = token_layout(load_tokenizer(tok_path))
     t0 = time.perf_counter()
-    enc = Encoder(layout)
+    enc = Encoder(layout, engine=engine)
     tokens = placed = 0
     for lo in range(0, len(rows), 256):
         batch = rows[lo:lo + 256]
@@ -102,7 +106,8 @@ def ours_library(table: str, tok_path: str) -> dict:
             tokens += len(d.tokens)
             placed += d.placed
             d.tokens.astype("uint16").tobytes()  # what the executors ship
-    return {"seconds": time.perf_counter() - t0, "tokens": tokens, "placed": placed}
+    return {"seconds": time.perf_counter() - t0, "tokens": tokens, "placed": placed,
+            "engine": enc.engine}
 
 
 def authors(table: str, tok_path: str, out: str) -> dict:
@@ -205,11 +210,12 @@ def main(argv=None) -> None:
     out = DATA / f"shards_{args.kind}"
     results = {"copies": args.copies, "tokenizer": args.kind,
                "library": in_subprocess("ours_library", table, tok),
+               "library_tokenizers": in_subprocess("ours_library", table, tok, "tokenizers"),
                "authors": in_subprocess("authors", table, tok, DATA / "authors.bin"),
                "job": ours_job(table, tok, out),
                "job_4x": ours_job(big, tok, DATA / f"shards_{args.kind}_4x")}
     results["reader"] = in_subprocess("reader", out)
-    for k in ("library", "authors", "job", "job_4x"):
+    for k in ("library", "library_tokenizers", "authors", "job", "job_4x"):
         r = results[k]
         r["tokens_per_s"] = r["tokens"] / r["seconds"]
     small, large = results["job"], results["job_4x"]
@@ -217,14 +223,16 @@ def main(argv=None) -> None:
     results["job_marginal"] = {"tokens_per_s": marginal,
                                "fixed_seconds": small["seconds"] - small["tokens"] / marginal}
     a = results["authors"]["tokens_per_s"]
-    for k in ("library", "job", "job_4x", "job_marginal"):
+    for k in ("library", "library_tokenizers", "job", "job_4x", "job_marginal"):
         results[k]["vs_authors"] = results[k]["tokens_per_s"] / a
     dest = ROOT / "bench" / "results" / f"encode_{args.kind}.json"
     dest.write_text(json.dumps(results, indent=2))
     print(f"| 1 core, {args.kind}, {results['job']['tokens']:,} tokens | tokens/s | vs authors |")
     print("|---|---:|---:|")
     for k, label in (("authors", "authors: datasets.map + Python insertion"),
-                     ("library", "ours: leia.encode.Encoder"),
+                     ("library", f"ours: leia.encode.Encoder "
+                                 f"({results['library']['engine']})"),
+                     ("library_tokenizers", "ours: leia.encode.Encoder (--engine tokenizers)"),
                      ("job", "ours: spark_jobs/encode.py local[1], end to end"),
                      ("job_4x", f"ours: the job on 4x the articles "
                                 f"({results['job_4x']['tokens']:,} tokens)"),

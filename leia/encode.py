@@ -10,6 +10,9 @@ An offset that falls inside a token (a name after an anchor whose last character
 token with the next word, common in languages written without spaces) cannot be honoured
 exactly. With ``off_boundary="move"`` the insertion goes to the nearest token boundary;
 with ``"drop"`` it is left out. Either way it is counted, never silently misplaced.
+
+A byte-level BPE's articles may be tokenised by tiktoken instead (``leia.fast_bpe``),
+with the same ids and the character offsets rebuilt from the tokens' bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 STRATEGIES = ("right", "left", "replace")
 OFF_BOUNDARY = ("move", "drop")
+ENGINES = ("auto", "tokenizers")
 
 # Loss-mask policies (what a 0 in the mask means for the trainer: not a target).
 MASK_MARKERS = "markers"               # the two markers are never targets (the paper)
@@ -43,6 +47,9 @@ class TokenLayout:
     start_id: int
     end_id: int
     eos_id: int | None = None
+    bpe_pattern: str | None = None
+    """The pre-tokenizer's regex when tiktoken can stand in for this tokenizer
+    (``leia.fast_bpe.twin_pattern``); None: ``tokenizers`` encodes the articles."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,12 @@ class EncodedDoc:
     def placed(self) -> int:
         return len(self.placements)
 
+    def same_as(self, other: "EncodedDoc") -> bool:
+        return (np.array_equal(self.tokens, other.tokens)
+                and np.array_equal(self.mask, other.mask)
+                and self.placements == other.placements
+                and (self.moved, self.dropped) == (other.moved, other.dropped))
+
 
 def render_placements(text: str, placements: list[Placement],
                       markers: tuple[str, str]) -> str:
@@ -89,20 +102,24 @@ class _Boundaries:
     character split by byte-level BPE or byte fallback) have no usable boundary between
     them."""
 
-    def __init__(self, offsets: list[tuple[int, int]]):
-        self.offsets = offsets
-        self.n = len(offsets)
+    def __init__(self, starts, ends):
+        self.starts, self.ends = starts, ends  # each token's characters, as offsets
+        self.n = len(starts)
+
+    @classmethod
+    def from_offsets(cls, offsets: list[tuple[int, int]]) -> "_Boundaries":
+        return cls([s for s, _ in offsets], [e for _, e in offsets])
 
     def usable(self, j: int) -> bool:
-        return j == 0 or j == self.n or self.offsets[j - 1][1] <= self.offsets[j][0]
+        return j == 0 or j == self.n or self.ends[j - 1] <= self.starts[j]
 
     def position(self, j: int) -> int:
-        return 0 if j == 0 else self.offsets[j - 1][1]
+        return 0 if j == 0 else int(self.ends[j - 1])
 
     def locate(self, c: int, prefer_later: bool) -> tuple[int, int, bool]:
         """(boundary, its character position, exact) for character offset ``c``."""
-        k = bisect_left(self.offsets, (c,))  # first token starting at or after c
-        if k == 0 or self.offsets[k - 1][1] <= c:
+        k = bisect_left(self.starts, c)  # first token starting at or after c
+        if k == 0 or self.ends[k - 1] <= c:
             return k, c, True
         back = k - 1
         while not self.usable(back):
@@ -118,10 +135,15 @@ class _Boundaries:
 
 class Encoder:
     """Tokenises articles and splices their insertions in; holds a cache of name ids
-    (names repeat across articles: a country is linked from thousands of pages)."""
+    (names repeat across articles: a country is linked from thousands of pages).
+    ``engine="auto"`` tokenises the articles with the tiktoken twin where the layout
+    has one (and tiktoken is installed), ``"tokenizers"`` always with the tokenizer's
+    own engine; ``self.engine`` says which runs. Names always go through
+    ``tokenizers`` (they are few and cached)."""
 
     def __init__(self, layout: TokenLayout, mask_policy: str = MASK_MARKERS,
-                 off_boundary: str = "move", append_eos: bool = False):
+                 off_boundary: str = "move", append_eos: bool = False,
+                 engine: str = "auto"):
         from tokenizers import Tokenizer
 
         if mask_policy not in MASK_POLICIES:
@@ -131,6 +153,8 @@ class Encoder:
             raise ValueError(f"off_boundary {off_boundary!r}: use move or drop")
         if append_eos and layout.eos_id is None:
             raise ValueError("append_eos: this tokenizer has no EOS token")
+        if engine not in ENGINES:
+            raise ValueError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
         self.layout = layout
         self.mask_policy = mask_policy
         self.off_boundary = off_boundary
@@ -143,6 +167,14 @@ class Encoder:
         self._suffix = np.asarray(suffix, dtype=np.uint32)
         self._start = np.asarray([layout.start_id], dtype=np.uint32)
         self._end = np.asarray([layout.end_id], dtype=np.uint32)
+        self._fast = None
+        if engine == "auto" and layout.bpe_pattern is not None:
+            try:
+                from .fast_bpe import FastBPE
+                self._fast = FastBPE(layout.tokenizer_json, layout.bpe_pattern)
+            except ImportError:  # tiktoken is an accelerator, not a requirement
+                pass
+        self.engine = "tiktoken" if self._fast is not None else "tokenizers"
 
     def name_ids(self, names) -> None:
         """Tokenise the names not yet cached, in one batch."""
@@ -155,21 +187,34 @@ class Encoder:
             self._names.clear()
 
     def encode(self, texts: list[str], insertions: list[list[tuple[int, str, int, int]]],
-               strategies: list[str]) -> list[EncodedDoc]:
+               strategies: list[str], engine: str | None = None) -> list[EncodedDoc]:
         """Encode a batch of articles. ``insertions[i]``: (offset, name, anchor_start,
-        anchor_end) in text order, as in the ``augmented`` table."""
+        anchor_end) in text order, as in the ``augmented`` table. ``engine``:
+        "tokenizers" forces the reference engine (to check the tiktoken twin)."""
         augment = self.mask_policy != MASK_NONE
         if augment:
             self.name_ids(ins[1] for doc in insertions for ins in doc)
-        encs = self.tok.encode_batch(texts, add_special_tokens=False)
         out = []
-        for enc, ins, strategy in zip(encs, insertions, strategies):
-            ids = np.asarray(enc.ids, dtype=np.uint32)
+        for (ids, bounds), ins, strategy in zip(self._tokenize(texts, engine or self.engine),
+                                                insertions, strategies):
             if not augment or not ins:
                 out.append(self._plain(ids))
             else:
-                out.append(self._splice(ids, enc.offsets, ins, strategy))
+                out.append(self._splice(ids, bounds, ins, strategy))
         return out
+
+    def _tokenize(self, texts: list[str], engine: str):
+        """Per text: its ids, and a function giving its token boundaries (built only
+        for articles with insertions)."""
+        if engine == "tiktoken":
+            fast = self._fast
+            for text in texts:
+                ids = fast.encode(text)
+                yield ids, lambda text=text, ids=ids: _Boundaries(*fast.offsets(text, ids))
+        else:
+            for enc in self.tok.encode_batch(texts, add_special_tokens=False):
+                yield (np.asarray(enc.ids, dtype=np.uint32),
+                       lambda enc=enc: _Boundaries.from_offsets(enc.offsets))
 
     def _plain(self, ids: np.ndarray) -> EncodedDoc:
         if len(ids) == 0:
@@ -177,13 +222,13 @@ class Encoder:
         tokens = np.concatenate([self._prefix, ids, self._suffix])
         return EncodedDoc(tokens, np.ones(len(tokens), dtype=np.uint8))
 
-    def _splice(self, ids: np.ndarray, offsets, insertions, strategy: str
+    def _splice(self, ids: np.ndarray, boundaries, insertions, strategy: str
                 ) -> EncodedDoc:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
         if len(ids) == 0:
             return self._plain(ids)
-        bounds = _Boundaries(offsets)
+        bounds = boundaries()
         # (token cut, token resume, placement) in order; resume > cut only for replace.
         cuts: list[tuple[int, int, Placement]] = []
         moved = dropped = 0
@@ -224,16 +269,16 @@ _ENCODERS: dict[tuple, Encoder] = {}
 
 
 def cached_encoder(layout: TokenLayout, mask_policy: str, off_boundary: str,
-                   append_eos: bool) -> Encoder:
+                   append_eos: bool, engine: str = "auto") -> Encoder:
     """One Encoder per worker process and settings: building the tokenizer from its
     JSON takes a while for large vocabularies, and the name cache pays off across
     partitions."""
     import hashlib
 
     key = (hashlib.sha256(layout.tokenizer_json.encode()).hexdigest(), layout.prefix,
-           layout.suffix, layout.start_id, layout.end_id, layout.eos_id, mask_policy,
-           off_boundary, append_eos)
+           layout.suffix, layout.start_id, layout.end_id, layout.eos_id, layout.bpe_pattern,
+           mask_policy, off_boundary, append_eos, engine)
     if key not in _ENCODERS:
         _ENCODERS.clear()
-        _ENCODERS[key] = Encoder(layout, mask_policy, off_boundary, append_eos)
+        _ENCODERS[key] = Encoder(layout, mask_policy, off_boundary, append_eos, engine)
     return _ENCODERS[key]

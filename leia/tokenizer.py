@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from .encode import TokenLayout
+from .fast_bpe import twin_pattern
 from .shards import vocab_fingerprint
 
 DEFAULT_MARKERS = ("<translate>", "</translate>")
@@ -80,8 +81,10 @@ def token_layout(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> TokenLayout
     spec = json.loads(tok.backend_tokenizer.to_str())
     _untrim_offsets(spec.get("post_processor"))
     start_id, end_id = add_markers(tok, markers)
-    return TokenLayout(json.dumps(spec), tuple(prefix), tuple(suffix), start_id, end_id,
-                       tok.eos_token_id)
+    tokenizer_json = json.dumps(spec)
+    pattern, _ = twin_pattern(tokenizer_json)
+    return TokenLayout(tokenizer_json, tuple(prefix), tuple(suffix), start_id, end_id,
+                       tok.eos_token_id, pattern)
 
 
 def describe(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> dict:

@@ -17,7 +17,9 @@ encodes only the articles of the others.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -33,6 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
 from leia import shards as fmt  # noqa: E402
 from leia import storage  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
+from leia.fast_bpe import twin_pattern  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.arrow_rows import arrow_schema  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
@@ -113,13 +116,17 @@ def read_source(spark, cfg: EncodeConfig) -> Source:
 
 
 def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
-                dtype: str, shards: int, skip: set[int] = frozenset()):
+                dtype: str, shards: int, skip: set[int] = frozenset(),
+                compare_engines: bool = False):
     """Every article as token and mask bytes, with its insertion counts and its shard
     (a stable hash of wiki and page id, modulo ``shards``). Articles of the shards in
-    ``skip`` (complete from an earlier run) are left out before tokenising."""
+    ``skip`` (complete from an earlier run) are left out before tokenising. With
+    ``compare_engines``, a column ``differs`` says whether ``tokenizers`` encodes the
+    article otherwise than the engine in use."""
     bc = spark.sparkContext.broadcast(layout)
     policy, off_boundary, append_eos = cfg.mask_policy, cfg.off_boundary, cfg.append_eos
-    schema = arrow_schema(ENCODED)
+    ddl = ENCODED + (", differs BOOLEAN" if compare_engines else "")
+    schema = arrow_schema(ddl)
 
     def encode_batches(batches):
         import numpy as np
@@ -132,11 +139,15 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
             keep = [i for i, s in enumerate(shard) if s not in skip]
             for lo in range(0, len(keep), BATCH):
                 idx = keep[lo:lo + BATCH]
-                docs = encoder.encode(
-                    [cols["text"][i] or "" for i in idx],
-                    [[(x["offset"], x["pivot_title"], x["anchor_start"], x["anchor_end"])
-                      for x in (cols["insertions"][i] or [])] for i in idx],
-                    [strategies[cols["wiki"][i]] for i in idx])
+                args = ([cols["text"][i] or "" for i in idx],
+                        [[(x["offset"], x["pivot_title"], x["anchor_start"], x["anchor_end"])
+                          for x in (cols["insertions"][i] or [])] for i in idx],
+                        [strategies[cols["wiki"][i]] for i in idx])
+                docs = encoder.encode(*args)
+                extra = {}
+                if compare_engines:
+                    ref = encoder.encode(*args, engine="tokenizers")
+                    extra["differs"] = [not d.same_as(r) for d, r in zip(docs, ref)]
                 yield pa.RecordBatch.from_pydict({
                     "wiki": [cols["wiki"][i] for i in idx],
                     "page_id": [cols["page_id"][i] for i in idx],
@@ -146,10 +157,10 @@ def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConf
                     "mask": [d.mask.astype(np.uint8).tobytes() for d in docs],
                     "placed": [d.placed for d in docs],
                     "moved": [d.moved for d in docs],
-                    "dropped": [d.dropped for d in docs],
+                    "dropped": [d.dropped for d in docs], **extra,
                 }, schema=schema)
 
-    return rows.mapInArrow(encode_batches, ENCODED)
+    return rows.mapInArrow(encode_batches, ddl)
 
 
 def doc_hash(wiki: str, page_id: int) -> int:
@@ -159,13 +170,25 @@ def doc_hash(wiki: str, page_id: int) -> int:
     return int.from_bytes(h, "big") >> 1  # fits a signed BIGINT
 
 
+@dataclass
+class Estimate:
+    tokens: int
+    """The tokens the build will hold (exact for small tables)."""
+    sampled: int
+    """Articles of the sample."""
+    differing: int
+    """Sample articles that tiktoken encodes otherwise than tokenizers (0 when
+    tokenizers is the engine)."""
+
+
 def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
-                    dtype: str, sample_docs: int = 1000) -> int:
+                    dtype: str, sample_docs: int = 1000) -> Estimate:
     """The tokens the build will hold, from every article's length and the tokens per
     character of a deterministic sample of about ``sample_docs`` articles (picked by a
     hash of wiki and page id), per wiki. It fixes the shard count before the one
     encoding pass, so the tokens are never cached or counted first; small tables are
-    counted exactly."""
+    counted exactly. With the tiktoken twin, the sample is also encoded with
+    tokenizers, and the articles where they differ are counted."""
     from pyspark.sql import functions as F
 
     docs = rows.count()
@@ -177,16 +200,46 @@ def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: Encode
             F.sum(length).alias("chars"),
             F.sum(F.when(picked, length).otherwise(0)).alias("sampled")).collect():
         chars[r.wiki], sampled_chars[r.wiki] = r.chars or 0, r.sampled or 0
-    sampled_tokens = dict(encode_rows(spark, rows.where(picked), layout, strategies, cfg,
-                                      dtype, 1).groupBy("wiki").agg(F.sum("n_tokens"))
-                          .collect())
+    compare = layout.bpe_pattern is not None
+    sampled_tokens, sampled, differing = {}, 0, 0
+    for r in (encode_rows(spark, rows.where(picked), layout, strategies, cfg, dtype, 1,
+                          compare_engines=compare)
+              .groupBy("wiki")
+              .agg(F.sum("n_tokens").alias("tokens"), F.count("*").alias("docs"),
+                   F.sum(F.col("differs").cast("int") if compare else F.lit(0))
+                   .alias("differing"))
+              .collect()):
+        sampled_tokens[r.wiki] = r.tokens
+        sampled += r.docs
+        differing += r.differing or 0
     all_chars = sum(sampled_chars.get(w) or 0 for w in chars)
     overall = sum(sampled_tokens.values()) / all_chars if all_chars else 0.3
     total = 0.0
     for wiki, n_chars in chars.items():
         c = sampled_chars.get(wiki) or 0
         total += n_chars * (sampled_tokens.get(wiki, 0) / c if c else overall)
-    return int(round(total))
+    return Estimate(int(round(total)), sampled, differing)
+
+
+def choose_engine(layout, estimate: Estimate, cfg: EncodeConfig):
+    """tiktoken when the tokenizer has a twin there and the two agreed on every sample
+    article; tokenizers otherwise (the reference: what the model's tokenizer does)."""
+    tokenizer = cfg.tokenizer
+    if layout.bpe_pattern is None:
+        _, why = twin_pattern(layout.tokenizer_json)
+        if not why:
+            why = "as asked" if cfg.engine == "tokenizers" else (
+                "tiktoken is not installed; pip install tiktoken to encode this "
+                "tokenizer about 3x faster")
+        log(f"engine: tokenizers ({why})")
+        return layout
+    if estimate.differing:
+        log(f"engine: tokenizers (tiktoken encodes {estimate.differing} of "
+            f"{estimate.sampled} sample articles otherwise than {tokenizer})")
+        return dataclasses.replace(layout, bpe_pattern=None)
+    log(f"engine: tiktoken (same tokens as {tokenizer} on all {estimate.sampled} "
+        "sample articles)")
+    return layout
 
 
 def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
@@ -211,6 +264,8 @@ def run(spark, cfg: EncodeConfig) -> dict:
     log(f"table {source.table} version {source.version}: wikis {', '.join(source.wikis)}")
     tok = load_tokenizer(cfg.tokenizer, source.markers)
     layout = token_layout(tok, source.markers)
+    if cfg.engine == "tokenizers" or importlib.util.find_spec("tiktoken") is None:
+        layout = dataclasses.replace(layout, bpe_pattern=None)
     info = describe(tok, source.markers)
     dtype = fmt.token_dtype(info["tokenizer"]["vocab_size"])
     fingerprint = build_fingerprint(cfg, source, info, dtype)
@@ -234,13 +289,14 @@ def run(spark, cfg: EncodeConfig) -> dict:
     save_tokenizer(tok, cfg.out)
 
     strategies = {w: source.params[w]["strategy"] for w in source.wikis}
+    estimate = estimate_tokens(spark, source.rows, layout, strategies, cfg, dtype)
+    layout = choose_engine(layout, estimate, cfg)
     if done.shards:
         shards = done.shards  # the interrupted build's count keeps its shards valid
     else:
-        estimate = estimate_tokens(spark, source.rows, layout, strategies, cfg, dtype)
-        shards = max(1, -(-estimate // cfg.tokens_per_shard))
-        log(f"about {estimate:,} tokens: {shards} shard(s) of about "
-            f"{estimate // shards:,}")
+        shards = max(1, -(-estimate.tokens // cfg.tokens_per_shard))
+        log(f"about {estimate.tokens:,} tokens: {shards} shard(s) of about "
+            f"{estimate.tokens // shards:,}")
     log(f"encoding and writing {shards - len(done.records)} shard(s)")
     encoded = encode_rows(spark, source.rows, layout, strategies, cfg, dtype, shards,
                           done.indices)
@@ -262,7 +318,8 @@ def run(spark, cfg: EncodeConfig) -> dict:
         "fingerprint": fingerprint, **info, "dtype": dtype,
         "loss_mask": cfg.mask_policy,
         "layout": {"prefix": list(layout.prefix), "suffix": list(layout.suffix),
-                   "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary},
+                   "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary,
+                   "engine": "tiktoken" if layout.bpe_pattern else "tokenizers"},
         "source": {"table": source.table, "version": source.version},
         "wikis": source.wikis,
         "augmentation": None if not cfg.augmentation else {

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from leia.encode import OFF_BOUNDARY
+from leia.encode import ENGINES, OFF_BOUNDARY
 from leia.cli import parse_config, wiki_names
 
 
@@ -45,6 +45,12 @@ class EncodeConfig:
                 "ceil(tokens / target) shards of about equal size (the tokens estimated "
                 "from a sample; articles are not split; each goes to a shard by a hash "
                 "of its wiki and page id)"})
+    engine: str = field(default="auto", metadata={
+        "choices": ENGINES,
+        "help": "auto: tiktoken for a byte-level BPE it reproduces (about 3x faster; "
+                "checked against the tokenizer on a sample of the build, which falls back "
+                "on any difference), tokenizers otherwise; tokenizers: always the "
+                "tokenizer's own engine"})
     master: str | None = field(default=None, metadata={
         "help": "Spark master URL (default: what spark-submit says, else local[*])"})
 

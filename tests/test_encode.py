@@ -12,16 +12,25 @@ from leia.tokenizer import load_tokenizer, token_layout
 MARKERS = ("<translate>", "</translate>")
 
 
-@pytest.fixture(scope="module", params=["bpe", "spm"])
+@pytest.fixture(scope="module", params=["bpe", "bpe-tokenizers", "spm"])
 def tok(request, bpe_tokenizer, spm_tokenizer):
-    path = bpe_tokenizer if request.param == "bpe" else spm_tokenizer
-    t = load_tokenizer(path)
-    t.kind = request.param
+    """The byte-level BPE runs on its tiktoken twin ("bpe") and on tokenizers; the
+    SentencePiece tokenizer has no twin."""
+    kind = "spm" if request.param == "spm" else "bpe"
+    t = load_tokenizer(bpe_tokenizer if kind == "bpe" else spm_tokenizer)
+    t.kind = kind
+    t.engine = "tokenizers" if request.param == "bpe-tokenizers" else "auto"
     return t
 
 
 def encoder(tok, **kw):
-    return Encoder(token_layout(tok), **kw)
+    enc = Encoder(token_layout(tok), engine=tok.engine, **kw)
+    assert enc.engine == ("tiktoken" if uses_twin(tok) else "tokenizers")
+    return enc
+
+
+def uses_twin(tok):
+    return tok.kind == "bpe" and tok.engine == "auto"
 
 
 def decoded(tok, ids):
@@ -169,3 +178,135 @@ def test_tokenizer_without_fast_implementation_is_refused(tmp_path):
 def test_missing_tokenizer_says_what_to_give(tmp_path):
     with pytest.raises(ValueError, match="local folder holding tokenizer.json"):
         load_tokenizer(str(tmp_path / "nothing-here"))
+
+
+# The tiktoken twin of a byte-level BPE (leia.fast_bpe): the same documents as
+# tokenizers, refused where it could differ, and caught by the sample check where a
+# tokenizer hides a difference.
+
+SCRIPTS = ["Tōkyō 東京都 🚌🚌 ok", "กรุงเทพมหานคร คือ", "naïve café e\u0301", "a\r\n\r\n\tb  c",
+           "1234567 3.14 ---- ==== '''bold''' 's 'LL", "한국어 텍스트 ἀρχή", "x" * 300]
+
+
+def test_twin_gives_the_same_documents_on_real_articles(bpe_tokenizer):
+    """Every article of every sample wiki (Arabic, Greek, Hindi, Japanese, Russian,
+    ...), with an insertion every 37 characters (many inside tokens, inside characters'
+    bytes), under each strategy: identical tokens, masks and placements."""
+    from conftest import SAMPLE, read_xml
+
+    tok = load_tokenizer(bpe_tokenizer)
+    layout = token_layout(tok)
+    twin, ref = Encoder(layout), Encoder(layout, engine="tokenizers")
+    assert (twin.engine, ref.engine) == ("tiktoken", "tokenizers")
+    texts = list(SCRIPTS)
+    for path in sorted(SAMPLE.glob("*-pages-articles.xml.bz2")):
+        raw = read_xml(path.name.split("-")[0])
+        texts += [m.group(1)[:20000] for m in
+                  re.finditer(r"<text[^>]*>(.*?)</text>", raw, re.S)][:12]
+    plans = [[(c, "Name", max(0, c - 5), c) for c in range(3, len(t), 37)] for t in texts]
+    for strategy in ("right", "left", "replace"):
+        got = twin.encode(texts, plans, [strategy] * len(texts))
+        want = ref.encode(texts, plans, [strategy] * len(texts))
+        assert sum(d.moved for d in want) > 0
+        for text, a, b in zip(texts, got, want):
+            assert a.same_as(b), text[:80]
+
+
+def _mutated(tokenizer_json: str, change) -> str:
+    import json
+    spec = json.loads(tokenizer_json)
+    change(spec)
+    return json.dumps(spec)
+
+
+def _swap_first_merges(spec):
+    m = spec["model"]["merges"]
+    m[0], m[-1] = m[-1], m[0]
+
+
+def _add_unmerged_token(spec):
+    spec["model"]["vocab"]["zq"] = max(spec["model"]["vocab"].values()) + 1
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda s: s.update(normalizer={"type": "NFC"}), "normalizer"),
+    (lambda s: s["pre_tokenizer"].update(add_prefix_space=True), "pre-tokenizer"),
+    (lambda s: s["model"].update(dropout=0.1), "plain BPE"),
+    (lambda s: s["added_tokens"].append({**s["added_tokens"][0], "id": 99999,
+                                         "content": "<extra>", "special": False}),
+     "not special"),
+    (lambda s: s["model"]["vocab"].pop("A"), "256 bytes"),
+    (_swap_first_merges, "merge order"),
+    (_add_unmerged_token, "does not come out of its own merges"),
+])
+def test_twin_is_refused_where_it_could_differ(bpe_tokenizer, change, why):
+    from leia.fast_bpe import twin_pattern
+
+    tok = load_tokenizer(bpe_tokenizer)
+    spec = tok.backend_tokenizer.to_str()
+    assert twin_pattern(spec)[0] is not None
+    pattern, reason = twin_pattern(_mutated(spec, change))
+    assert pattern is None and why in reason
+
+
+def hidden_difference(tokenizer_dir, texts, out_dir):
+    """A copy of the byte-level BPE with one more token: two adjacent tokens that
+    tokenizers leaves apart, joined without a merge. Every static check passes (the
+    model takes whole-token pieces as they are), but tiktoken joins the pair wherever it
+    meets it: only comparing the engines on text finds it."""
+    import collections
+    import json
+    import shutil
+
+    from tokenizers import Tokenizer
+
+    shutil.copytree(tokenizer_dir, out_dir)
+    path = f"{out_dir}/tokenizer.json"
+    spec = json.load(open(path, encoding="utf-8"))
+    tok = Tokenizer.from_str(json.dumps(spec))
+    vocab = spec["model"]["vocab"]
+    pairs = collections.Counter()
+    for enc in tok.encode_batch(texts, add_special_tokens=False):
+        for c, d in zip(enc.tokens, enc.tokens[1:]):
+            if c.isascii() and c.isalpha() and d.isascii() and d.isalpha() \
+                    and c + d not in vocab:
+                pairs[c, d] += 1
+    (c, d), _ = pairs.most_common(1)[0]
+    vocab[c + d] = max(max(vocab.values()), *(a["id"] for a in spec["added_tokens"])) + 1
+    spec["model"]["ignore_merges"] = True
+    json.dump(spec, open(path, "w", encoding="utf-8"), ensure_ascii=False)
+    return out_dir, c + d
+
+
+def test_sample_check_catches_a_difference_the_static_checks_cannot(bpe_tokenizer,
+                                                                     tmp_path):
+    from spark_jobs.encode import Estimate, choose_engine
+    from spark_jobs.encode_config import parse_args
+
+    texts = [TEXT, "The buses of Parisian suburbs run to Lyonnais towns and villages."]
+    folder, joined = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
+    layout = token_layout(load_tokenizer(str(folder)))
+    assert layout.bpe_pattern is not None  # the static checks let it through
+    twin = Encoder(layout).encode(texts, [[], []], ["right"] * 2)
+    ref = Encoder(layout, engine="tokenizers").encode(texts, [[], []], ["right"] * 2)
+    assert not all(a.same_as(b) for a, b in zip(twin, ref)), joined
+    cfg = parse_args(["--tokenizer", str(folder)])
+    assert choose_engine(layout, Estimate(100, 2, 1), cfg).bpe_pattern is None
+    assert choose_engine(layout, Estimate(100, 2, 0), cfg) is layout
+
+
+def test_engine_check_cli(bpe_tokenizer, spm_tokenizer, tmp_path, capsys):
+    from conftest import SAMPLE
+    from leia.fast_bpe import main
+
+    assert main([bpe_tokenizer, str(next(SAMPLE.glob("jawiki-*pages-articles.xml.bz2")))]) == 0
+    out = capsys.readouterr().out
+    assert "can stand in" in out and " 0 document(s) differ" in out
+    assert main([spm_tokenizer]) == 0
+    out = capsys.readouterr().out
+    assert "cannot stand in" in out and "pre-tokenizer" in out
+    texts = ["The buses of Parisian suburbs run to Lyonnais towns and villages. " * 3]
+    folder, _ = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
+    dump = tmp_path / "x-pages-articles.xml"
+    dump.write_text(f"<page><text>{texts[0]}</text></page>", encoding="utf-8")
+    assert main([str(folder), str(dump)]) == 1

@@ -46,8 +46,9 @@ def bpe_build(bpe_shards):
 
 
 def expected_docs(tok, rows, policy="markers"):
-    """The pure encoder on the table's rows: what every shard document must hold."""
-    enc = Encoder(token_layout(tok), mask_policy=policy)
+    """The pure encoder on the table's rows, on the tokenizer's own engine (the
+    reference for the tiktoken twin): what every shard document must hold."""
+    enc = Encoder(token_layout(tok), mask_policy=policy, engine="tokenizers")
     out = {}
     for key, r in rows.items():
         plan = [(x["offset"], x["pivot_title"], x["anchor_start"], x["anchor_end"])
@@ -90,6 +91,33 @@ def test_bpe_shards_hold_the_augmented_articles(bpe_build, bpe_tokenizer, rows):
     assert totals["masked"] == 2 * totals["placed"]
     assert manifest["augmentation"]["jawiki"]["strategy"] == "right"
     assert manifest["source"]["version"] == 0
+    assert manifest["layout"]["engine"] == "tiktoken"
+
+
+def test_engines_write_the_same_shards(spark, table, bpe_tokenizer, bpe_build, tmp_path):
+    """--engine tokenizers (the reference) and the tiktoken twin: the same bytes."""
+    src, manifest = bpe_build
+    out = tmp_path / "reference"
+    again = encode(spark, table, bpe_tokenizer, out, "--engine", "tokenizers",
+                   "--tokens-per-shard", str(manifest["tokens_per_shard"]))
+    assert again["layout"]["engine"] == "tokenizers"
+    assert again["fingerprint"] == manifest["fingerprint"]
+    files = sorted(f for r in manifest["shards"] for f in r["files"].values())
+    assert files == sorted(f for r in again["shards"] for f in r["files"].values())
+    for f in files:
+        assert (out / f).read_bytes() == (src / f).read_bytes(), f
+
+
+def test_twin_that_differs_on_the_sample_is_not_used(spark, table, bpe_tokenizer, rows,
+                                                     tmp_path):
+    from test_encode import hidden_difference
+
+    texts = [r["text"] for k, r in rows.items() if r["text"] and k[0] == "eswiki"]
+    folder, _ = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
+    manifest = encode(spark, table, str(folder), tmp_path / "shards", "--wikis", "eswiki")
+    assert manifest["layout"]["engine"] == "tokenizers"
+    check_build(tmp_path / "shards", load(str(folder)),
+                {k: r for k, r in rows.items() if k[0] == "eswiki"}, "markers")
 
 
 def test_shards_are_balanced_and_reproducible(bpe_build):
@@ -290,7 +318,11 @@ def test_token_estimate_from_a_sample(spark, table, bpe_tokenizer, bpe_build):
     exact = bpe_build[1]["totals"]["tokens"]
     full = estimate_tokens(spark, source.rows, token_layout(tok), strategies, cfg,
                            "uint16", sample_docs=10_000)
-    assert full == exact  # a table smaller than the sample is counted exactly
+    # A table smaller than the sample is counted exactly; the twin agreed on all of it.
+    assert (full.tokens, full.differing) == (exact, 0)
+    assert full.sampled == bpe_build[1]["totals"]["documents"] + bpe_build[1]["totals"][
+        "empty_documents"]
     sampled = estimate_tokens(spark, source.rows, token_layout(tok), strategies, cfg,
                               "uint16", sample_docs=300)
-    assert sampled != exact and abs(sampled - exact) / exact < 0.25
+    assert sampled.tokens != exact and abs(sampled.tokens - exact) / exact < 0.25
+    assert 200 < sampled.sampled < 600
