@@ -50,6 +50,8 @@ class TokenLayout:
     bpe_pattern: str | None = None
     """The pre-tokenizer's regex when tiktoken can stand in for this tokenizer
     (``leia.fast_bpe.twin_pattern``); None: ``tokenizers`` encodes the articles."""
+    bpe_refusal: str = ""
+    """Why tiktoken cannot stand in for this tokenizer ("" when it can), for logs."""
 
 
 @dataclass(frozen=True)
@@ -196,13 +198,11 @@ class Encoder:
             self.name_ids(ins[1] for doc in insertions for ins in doc)
         out = []
         spliced = [augment and bool(ins) for ins in insertions]
-        for (ids, bounds), ins, strategy in zip(
-                self._tokenize(texts, spliced, engine or self.engine), insertions,
-                strategies):
-            if not augment or not ins:
-                out.append(self._plain(ids))
-            else:
-                out.append(self._splice(ids, bounds, ins, strategy))
+        for (ids, bounds), splice, ins, strategy in zip(
+                self._tokenize(texts, spliced, engine or self.engine), spliced,
+                insertions, strategies):
+            out.append(self._splice(ids, bounds, ins, strategy) if splice
+                       else self._plain(ids))
         return out
 
     def _tokenize(self, texts: list[str], spliced: list[bool], engine: str):
@@ -278,7 +278,7 @@ _ENCODERS: dict[tuple, Encoder] = {}
 
 
 def cached_encoder(layout: TokenLayout, mask_policy: str, off_boundary: str,
-                   append_eos: bool, engine: str = "auto") -> Encoder:
+                   append_eos: bool) -> Encoder:
     """One Encoder per worker process and settings: building the tokenizer from its
     JSON takes a while for large vocabularies, and the name cache pays off across
     partitions."""
@@ -286,8 +286,8 @@ def cached_encoder(layout: TokenLayout, mask_policy: str, off_boundary: str,
 
     key = (hashlib.sha256(layout.tokenizer_json.encode()).hexdigest(), layout.prefix,
            layout.suffix, layout.start_id, layout.end_id, layout.eos_id, layout.bpe_pattern,
-           mask_policy, off_boundary, append_eos, engine)
+           mask_policy, off_boundary, append_eos)
     if key not in _ENCODERS:
         _ENCODERS.clear()
-        _ENCODERS[key] = Encoder(layout, mask_policy, off_boundary, append_eos, engine)
+        _ENCODERS[key] = Encoder(layout, mask_policy, off_boundary, append_eos)
     return _ENCODERS[key]

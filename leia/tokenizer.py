@@ -82,9 +82,9 @@ def token_layout(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> TokenLayout
     _untrim_offsets(spec.get("post_processor"))
     start_id, end_id = add_markers(tok, markers)
     tokenizer_json = json.dumps(spec)
-    pattern, _ = twin_pattern(tokenizer_json)
+    pattern, refusal = twin_pattern(tokenizer_json)
     return TokenLayout(tokenizer_json, tuple(prefix), tuple(suffix), start_id, end_id,
-                       tok.eos_token_id, pattern)
+                       tok.eos_token_id, pattern, refusal)
 
 
 def describe(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> dict:

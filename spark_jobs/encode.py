@@ -35,7 +35,6 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
 from leia import shards as fmt  # noqa: E402
 from leia import storage  # noqa: E402
 from leia.encode import cached_encoder  # noqa: E402
-from leia.fast_bpe import twin_pattern  # noqa: E402
 from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
 from spark_jobs.arrow_rows import arrow_schema  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
@@ -226,7 +225,7 @@ def choose_engine(layout, estimate: Estimate, cfg: EncodeConfig):
     article; tokenizers otherwise (the reference: what the model's tokenizer does)."""
     tokenizer = cfg.tokenizer
     if layout.bpe_pattern is None:
-        _, why = twin_pattern(layout.tokenizer_json)
+        why = layout.bpe_refusal  # the reason token_layout found, if there is one
         if not why:
             why = "as asked" if cfg.engine == "tokenizers" else (
                 "tiktoken is not installed; pip install tiktoken to encode this "
