@@ -11,8 +11,9 @@ token with the next word, common in languages written without spaces) cannot be 
 exactly. With ``off_boundary="move"`` the insertion goes to the nearest token boundary;
 with ``"drop"`` it is left out. Either way it is counted, never silently misplaced.
 
-A byte-level BPE's articles may be tokenised by tiktoken instead (``leia.fast_bpe``),
-with the same ids and the character offsets rebuilt from the tokens' bytes.
+The articles may be tokenised by a tiktoken twin of the tokenizer instead
+(``leia.fast_bpe``; byte-level and SentencePiece BPE), with the same ids and the
+character offsets rebuilt from the tokens' bytes.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ class TokenLayout:
     start_id: int
     end_id: int
     eos_id: int | None = None
-    bpe_pattern: str | None = None
-    """The pre-tokenizer's regex when tiktoken can stand in for this tokenizer
-    (``leia.fast_bpe.twin_pattern``); None: ``tokenizers`` encodes the articles."""
-    bpe_refusal: str = ""
+    twin: str | None = None
+    """The kind of tiktoken twin that can stand in for this tokenizer ("byte-level" or
+    "sentencepiece", ``leia.fast_bpe.twin_kind``); None: ``tokenizers`` encodes the
+    articles."""
+    twin_refusal: str = ""
     """Why tiktoken cannot stand in for this tokenizer ("" when it can), for logs."""
 
 
@@ -170,10 +172,10 @@ class Encoder:
         self._start = np.asarray([layout.start_id], dtype=np.uint32)
         self._end = np.asarray([layout.end_id], dtype=np.uint32)
         self._fast = None
-        if engine == "auto" and layout.bpe_pattern is not None:
+        if engine == "auto" and layout.twin is not None:
             try:
-                from .fast_bpe import FastBPE
-                self._fast = FastBPE(layout.tokenizer_json, layout.bpe_pattern)
+                from .fast_bpe import make_twin
+                self._fast = make_twin(layout.tokenizer_json, layout.twin)
             except ImportError:  # tiktoken is an accelerator, not a requirement
                 pass
         self.engine = "tiktoken" if self._fast is not None else "tokenizers"
@@ -285,7 +287,7 @@ def cached_encoder(layout: TokenLayout, mask_policy: str, off_boundary: str,
     import hashlib
 
     key = (hashlib.sha256(layout.tokenizer_json.encode()).hexdigest(), layout.prefix,
-           layout.suffix, layout.start_id, layout.end_id, layout.eos_id, layout.bpe_pattern,
+           layout.suffix, layout.start_id, layout.end_id, layout.eos_id, layout.twin,
            mask_policy, off_boundary, append_eos)
     if key not in _ENCODERS:
         _ENCODERS.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from .encode import TokenLayout
-from .fast_bpe import twin_pattern
+from .fast_bpe import twin_kind
 from .shards import vocab_fingerprint
 
 DEFAULT_MARKERS = ("<translate>", "</translate>")
@@ -82,9 +82,9 @@ def token_layout(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> TokenLayout
     _untrim_offsets(spec.get("post_processor"))
     start_id, end_id = add_markers(tok, markers)
     tokenizer_json = json.dumps(spec)
-    pattern, refusal = twin_pattern(tokenizer_json)
+    twin, refusal = twin_kind(tokenizer_json)
     return TokenLayout(tokenizer_json, tuple(prefix), tuple(suffix), start_id, end_id,
-                       tok.eos_token_id, pattern, refusal)
+                       tok.eos_token_id, twin, refusal)
 
 
 def describe(tok, markers: tuple[str, str] = DEFAULT_MARKERS) -> dict:

@@ -199,7 +199,7 @@ def estimate_tokens(spark, rows, layout, strategies: dict[str, str], cfg: Encode
             F.sum(length).alias("chars"),
             F.sum(F.when(picked, length).otherwise(0)).alias("sampled")).collect():
         chars[r.wiki], sampled_chars[r.wiki] = r.chars or 0, r.sampled or 0
-    compare = layout.bpe_pattern is not None
+    compare = layout.twin is not None
     sampled_tokens, sampled, differing = {}, 0, 0
     for r in (encode_rows(spark, rows.where(picked), layout, strategies, cfg, dtype, 1,
                           compare_engines=compare)
@@ -224,18 +224,18 @@ def choose_engine(layout, estimate: Estimate, cfg: EncodeConfig):
     """tiktoken when the tokenizer has a twin there and the two agreed on every sample
     article; tokenizers otherwise (the reference: what the model's tokenizer does)."""
     tokenizer = cfg.tokenizer
-    if layout.bpe_pattern is None:
-        why = layout.bpe_refusal  # the reason token_layout found, if there is one
+    if layout.twin is None:
+        why = layout.twin_refusal  # the reason token_layout found, if there is one
         if not why:
             why = "as asked" if cfg.engine == "tokenizers" else (
                 "tiktoken is not installed; pip install tiktoken to encode this "
-                "tokenizer about 3x faster")
+                "tokenizer two to three times faster")
         log(f"engine: tokenizers ({why})")
         return layout
     if estimate.differing:
         log(f"engine: tokenizers (tiktoken encodes {estimate.differing} of "
             f"{estimate.sampled} sample articles otherwise than {tokenizer})")
-        return dataclasses.replace(layout, bpe_pattern=None)
+        return dataclasses.replace(layout, twin=None)
     log(f"engine: tiktoken (same tokens as {tokenizer} on all {estimate.sampled} "
         "sample articles)")
     return layout
@@ -264,7 +264,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
     tok = load_tokenizer(cfg.tokenizer, source.markers)
     layout = token_layout(tok, source.markers)
     if cfg.engine == "tokenizers" or importlib.util.find_spec("tiktoken") is None:
-        layout = dataclasses.replace(layout, bpe_pattern=None)
+        layout = dataclasses.replace(layout, twin=None)
     info = describe(tok, source.markers)
     dtype = fmt.token_dtype(info["tokenizer"]["vocab_size"])
     fingerprint = build_fingerprint(cfg, source, info, dtype)
@@ -318,7 +318,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
         "loss_mask": cfg.mask_policy,
         "layout": {"prefix": list(layout.prefix), "suffix": list(layout.suffix),
                    "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary,
-                   "engine": "tiktoken" if layout.bpe_pattern else "tokenizers"},
+                   "engine": "tiktoken" if layout.twin else "tokenizers"},
         "source": {"table": source.table, "version": source.version},
         "wikis": source.wikis,
         "augmentation": None if not cfg.augmentation else {

@@ -47,7 +47,7 @@ class EncodeConfig:
                 "of its wiki and page id)"})
     engine: str = field(default="auto", metadata={
         "choices": ENGINES,
-        "help": "auto: tiktoken for a byte-level BPE it can stand in for (about 3x "
+        "help": "auto: tiktoken for a BPE (byte-level or SentencePiece) it can stand in for (2-3x "
                 "faster, same ids; both engines are compared on a sample of the build, "
                 "and any difference means tokenizers), tokenizers otherwise; tokenizers: "
                 "always the tokenizer's own engine"})

@@ -12,25 +12,21 @@ from leia.tokenizer import load_tokenizer, token_layout
 MARKERS = ("<translate>", "</translate>")
 
 
-@pytest.fixture(scope="module", params=["bpe", "bpe-tokenizers", "spm"])
+@pytest.fixture(scope="module",
+                params=["bpe", "bpe-tokenizers", "spm", "spm-tokenizers"])
 def tok(request, bpe_tokenizer, spm_tokenizer):
-    """The byte-level BPE runs on its tiktoken twin ("bpe") and on tokenizers; the
-    SentencePiece tokenizer has no twin."""
-    kind = "spm" if request.param == "spm" else "bpe"
+    """Both tokenizers, each on its tiktoken twin and on tokenizers."""
+    kind = request.param.split("-")[0]
     t = load_tokenizer(bpe_tokenizer if kind == "bpe" else spm_tokenizer)
     t.kind = kind
-    t.engine = "tokenizers" if request.param == "bpe-tokenizers" else "auto"
+    t.engine = "tokenizers" if request.param.endswith("-tokenizers") else "auto"
     return t
 
 
 def encoder(tok, **kw):
     enc = Encoder(token_layout(tok), engine=tok.engine, **kw)
-    assert enc.engine == ("tiktoken" if uses_twin(tok) else "tokenizers")
+    assert enc.engine == ("tiktoken" if tok.engine == "auto" else "tokenizers")
     return enc
-
-
-def uses_twin(tok):
-    return tok.kind == "bpe" and tok.engine == "auto"
 
 
 def decoded(tok, ids):
@@ -180,22 +176,51 @@ def test_missing_tokenizer_says_what_to_give(tmp_path):
         load_tokenizer(str(tmp_path / "nothing-here"))
 
 
-# The tiktoken twin of a byte-level BPE (leia.fast_bpe): the same documents as
-# tokenizers, refused where it could differ, and caught by the sample check where a
-# tokenizer hides a difference.
+# The tiktoken twins (leia.fast_bpe): the same documents as tokenizers, refused where
+# they could differ, and caught by the sample check where a tokenizer hides a difference.
 
 SCRIPTS = ["Tōkyō 東京都 🚌🚌 ok", "กรุงเทพมหานคร คือ", "naïve café e\u0301", "a\r\n\r\n\tb  c",
-           "1234567 3.14 ---- ==== '''bold''' 's 'LL", "한국어 텍스트 ἀρχή", "x" * 300]
+           "1234567 3.14 ---- ==== '''bold''' 's 'LL", "한국어 텍스트 ἀρχή", "x" * 300,
+           " a leading space", "  two", "\u2581written \u2581\u2581 spaces\u2581", "\nfirst",
+           "", "   ", "🚌",
+           # CJK characters, most outside the vocabulary but sharing leading bytes with
+           # some inside it (the twin spells those out as byte tokens)
+           "".join(chr(c) for c in range(0x4E00, 0x9FFF, 7))]
 
 
-def test_twin_gives_the_same_documents_on_real_articles(bpe_tokenizer):
+def _llama2_normalizer(spec):
+    """As Llama 2's tokenizer.json on the hub: SentencePiece's text made by normalizers."""
+    spec["pre_tokenizer"] = None
+    spec["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+
+
+SPM_FORMS = {
+    "metaspace": lambda spec: None,  # what transformers makes of a SentencePiece model
+    "metaspace-never": lambda spec: spec["pre_tokenizer"].update(prepend_scheme="never"),
+    "metaspace-split": lambda spec: spec["pre_tokenizer"].update(split=True),
+    "prepend-replace": _llama2_normalizer,
+}
+
+
+@pytest.mark.parametrize("kind, form", [("bpe", None), *(("spm", f) for f in SPM_FORMS)])
+def test_twin_gives_the_same_documents_on_real_articles(kind, form, bpe_tokenizer,
+                                                        spm_tokenizer):
     """Every article of every sample wiki (Arabic, Greek, Hindi, Japanese, Russian,
-    ...), with an insertion every 37 characters (many inside tokens, inside characters'
-    bytes), under each strategy: identical tokens, masks and placements."""
-    from conftest import SAMPLE, read_xml
+    ...), and scripts outside the vocabulary, with an insertion every 37 characters
+    (many inside tokens, inside characters' bytes), under each strategy: identical
+    tokens, masks and placements. SentencePiece in each way Hugging Face writes it."""
+    import dataclasses
 
-    tok = load_tokenizer(bpe_tokenizer)
-    layout = token_layout(tok)
+    from conftest import SAMPLE, read_xml
+    from leia.fast_bpe import twin_kind
+
+    layout = token_layout(load_tokenizer(bpe_tokenizer if kind == "bpe" else spm_tokenizer))
+    assert layout.twin == ("byte-level" if kind == "bpe" else "sentencepiece")
+    if form is not None:
+        spec = _mutated(layout.tokenizer_json, SPM_FORMS[form])
+        layout = dataclasses.replace(layout, tokenizer_json=spec, twin=twin_kind(spec)[0])
     twin, ref = Encoder(layout), Encoder(layout, engine="tokenizers")
     assert (twin.engine, ref.engine) == ("tiktoken", "tokenizers")
     texts = list(SCRIPTS)
@@ -239,14 +264,73 @@ def _add_unmerged_token(spec):
     (_swap_first_merges, "merge order"),
     (_add_unmerged_token, "does not come out of its own merges"),
 ])
-def test_twin_is_refused_where_it_could_differ(bpe_tokenizer, change, why):
-    from leia.fast_bpe import twin_pattern
+def test_byte_level_twin_is_refused_where_it_could_differ(bpe_tokenizer, change, why):
+    from leia.fast_bpe import twin_kind
 
-    tok = load_tokenizer(bpe_tokenizer)
-    spec = tok.backend_tokenizer.to_str()
-    assert twin_pattern(spec)[0] is not None
-    pattern, reason = twin_pattern(_mutated(spec, change))
-    assert pattern is None and why in reason
+    spec = load_tokenizer(bpe_tokenizer).backend_tokenizer.to_str()
+    assert twin_kind(spec) == ("byte-level", "")
+    kind, reason = twin_kind(_mutated(spec, change))
+    assert kind is None and why in reason
+
+
+def _merge_pairs(spec):
+    return [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m)
+            for m in spec["model"]["merges"]]
+
+
+def _one_of_two_merges(spec):
+    """The index of a merge whose result another merge also makes."""
+    results = [a + b for a, b in _merge_pairs(spec)]
+    return next(i for i, r in enumerate(results) if results.count(r) > 1)
+
+
+def _scatter_merges(spec):
+    merges = spec["model"]["merges"]
+    merges.append(merges.pop(_one_of_two_merges(spec)))
+
+
+def _drop_merge(spec):
+    spec["model"]["merges"].pop(_one_of_two_merges(spec))
+
+
+def _add_token(spec, token, merge=None):
+    vocab = spec["model"]["vocab"]
+    vocab[token] = max(vocab.values()) + 1
+    if merge:
+        spec["model"]["merges"].append(list(merge))
+
+
+def _add_unreachable_token(spec):
+    """abcd, made only by ab + cd, where bc merges first: a bc d stays apart."""
+    vocab = spec["model"]["vocab"]
+    rank = {a + b: r for r, (a, b) in reversed(list(enumerate(_merge_pairs(spec))))}
+    pairs = [t for t in rank if len(t) == 2]
+    for bc in pairs:
+        for ab in (t for t in pairs if t[1] == bc[0] and rank[t] > rank[bc]):
+            for cd in (t for t in pairs if t[0] == bc[1] and rank[t] > rank[bc]):
+                abcd = ab + cd
+                if not {ab + bc[1], bc + cd[1], abcd} & vocab.keys():
+                    return _add_token(spec, abcd, (ab, cd))
+    raise AssertionError("no such tokens in the fixture's vocabulary")
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda s: s["pre_tokenizer"].update(replacement="_"), "not prepared as SentencePiece"),
+    (lambda s: s["model"]["vocab"].pop("<0x41>"), "256 byte tokens"),
+    (lambda s: _add_token(s, "ab\u2581c"), "after its start"),
+    (lambda s: _add_token(s, "a b"), "holds a space"),
+    (lambda s: s["model"]["merges"].append(["q", "<s>"]), "leaves the vocabulary"),
+    (_scatter_merges, "not listed together"),
+    (_drop_merge, "are not a merge"),
+    (_add_unreachable_token, "does not come out of its own merges"),
+])
+def test_sentencepiece_twin_is_refused_where_it_could_differ(spm_tokenizer, change, why):
+    from leia.fast_bpe import twin_kind
+
+    spec = load_tokenizer(spm_tokenizer).backend_tokenizer.to_str()
+    assert twin_kind(spec) == ("sentencepiece", "")
+    kind, reason = twin_kind(_mutated(spec, change))
+    assert kind is None and why in reason, reason
 
 
 def hidden_difference(tokenizer_dir, texts, out_dir):
@@ -286,25 +370,34 @@ def test_sample_check_catches_a_difference_the_static_checks_cannot(bpe_tokenize
     texts = [TEXT, "The buses of Parisian suburbs run to Lyonnais towns and villages."]
     folder, joined = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
     layout = token_layout(load_tokenizer(str(folder)))
-    assert layout.bpe_pattern is not None  # the static checks let it through
+    assert layout.twin is not None  # the static checks let it through
     twin = Encoder(layout).encode(texts, [[], []], ["right"] * 2)
     ref = Encoder(layout, engine="tokenizers").encode(texts, [[], []], ["right"] * 2)
     assert not all(a.same_as(b) for a, b in zip(twin, ref)), joined
     cfg = parse_args(["--tokenizer", str(folder)])
-    assert choose_engine(layout, Estimate(100, 2, 1), cfg).bpe_pattern is None
+    assert choose_engine(layout, Estimate(100, 2, 1), cfg).twin is None
     assert choose_engine(layout, Estimate(100, 2, 0), cfg) is layout
 
 
 def test_engine_check_cli(bpe_tokenizer, spm_tokenizer, tmp_path, capsys):
+    import json
+    import shutil
+
     from conftest import SAMPLE
     from leia.fast_bpe import main
 
-    assert main([bpe_tokenizer, str(next(SAMPLE.glob("jawiki-*pages-articles.xml.bz2")))]) == 0
+    jawiki = str(next(SAMPLE.glob("jawiki-*pages-articles.xml.bz2")))
+    for tokenizer in (bpe_tokenizer, spm_tokenizer):
+        assert main([tokenizer, jawiki]) == 0
+        out = capsys.readouterr().out
+        assert "can stand in" in out and " 0 document(s) differ" in out
+    normalised = shutil.copytree(bpe_tokenizer, tmp_path / "nfc")
+    spec = json.loads((normalised / "tokenizer.json").read_text(encoding="utf-8"))
+    spec["normalizer"] = {"type": "NFC"}
+    (normalised / "tokenizer.json").write_text(json.dumps(spec), encoding="utf-8")
+    assert main([str(normalised)]) == 0
     out = capsys.readouterr().out
-    assert "can stand in" in out and " 0 document(s) differ" in out
-    assert main([spm_tokenizer]) == 0
-    out = capsys.readouterr().out
-    assert "cannot stand in" in out and "pre-tokenizer" in out
+    assert "cannot stand in" in out and "normalizer" in out
     texts = ["The buses of Parisian suburbs run to Lyonnais towns and villages. " * 3]
     folder, _ = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
     dump = tmp_path / "x-pages-articles.xml"

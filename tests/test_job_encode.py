@@ -143,8 +143,9 @@ def test_shards_are_balanced_and_reproducible(bpe_build):
 
 
 def test_sentencepiece_with_masked_names(spark, table, spm_tokenizer, rows, tmp_path):
-    encode(spark, table, spm_tokenizer, tmp_path / "spm", "--mask-names", "--wikis",
-           "jawiki,elwikivoyage,ruwiki")
+    manifest = encode(spark, table, spm_tokenizer, tmp_path / "spm", "--mask-names",
+                      "--wikis", "jawiki,elwikivoyage,ruwiki")
+    assert manifest["layout"]["engine"] == "tiktoken"  # checked against tokenizers below
     tok = load(spm_tokenizer, "spm")
     some = {k: r for k, r in rows.items() if k[0] in ("jawiki", "elwikivoyage", "ruwiki")}
     shards = check_build(tmp_path / "spm", tok, some, "markers+names", mask_names=True)
