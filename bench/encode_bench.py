@@ -11,12 +11,13 @@ shard reader's speed.
    (leia.toy_tokenizer; real hub tokenizers are not reachable here).
 2. Side by side, each pinned to one core with taskset, on the same rows:
    - ours, library: leia.encode.Encoder over the rows (what each Spark task runs),
-     on its default engine (tiktoken for a byte-level BPE it reproduces) and on
-     tokenizers (--engine tokenizers);
+     on its default engine (the tiktoken twin, for the byte-level BPE and the
+     SentencePiece alike) and on tokenizers (--engine tokenizers);
    - ours, job: spark_jobs/encode.py --master local[1], end to end (Delta in, shards
      out), on the table and on one 4x as large: the job's own `seconds` (JVM start
      excluded) of both give its fixed cost (Spark and Delta warm-up, loading the
-     tokenizer: about 20 s here) and its marginal throughput, what a large build sees;
+     tokenizer, the token estimate and engine check: about 35 s here) and its
+     marginal throughput, what a large build sees; default --tokens-per-shard;
    - the authors' approach: Hugging Face `datasets.map` (batched) with the same
      tokenizer and offsets, then token-level insertion of the names in Python, and the
      tokens written to one array file.
@@ -157,11 +158,12 @@ def authors(table: str, tok_path: str, out: str) -> dict:
 
 
 def ours_job(table: Path, tok: Path, out: Path) -> dict:
+    """The job as users run it (64M-token shards: one here). Smaller shards add a
+    Python task each, which costs 0.4-0.9 s on this machine whatever it does."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
     sh([*pinned(), sys.executable, "spark_jobs/encode.py", "--master", "local[1]",
-        "--table", str(table), "--tokenizer", str(tok), "--out", str(out),
-        "--tokens-per-shard", str(4 << 20)], cwd=ROOT)
+        "--table", str(table), "--tokenizer", str(tok), "--out", str(out)], cwd=ROOT)
     wall = time.perf_counter() - t0
     m = json.loads((out / "manifest.json").read_text())
     return {"seconds": m["seconds"], "wall_with_jvm_start": wall,
