@@ -249,38 +249,11 @@ def _swap_first_merges(spec):
     m[0], m[-1] = m[-1], m[0]
 
 
-def _add_unmerged_token(spec):
-    spec["model"]["vocab"]["zq"] = max(spec["model"]["vocab"].values()) + 1
-
-
-@pytest.mark.parametrize("change, why", [
-    (lambda s: s.update(normalizer={"type": "NFC"}), "normalizer"),
-    (lambda s: s["pre_tokenizer"].update(add_prefix_space=True), "pre-tokenizer"),
-    (lambda s: s["model"].update(dropout=0.1), "plain BPE"),
-    (lambda s: s["added_tokens"].append({**s["added_tokens"][0], "id": 99999,
-                                         "content": "<extra>", "special": False}),
-     "not special"),
-    (lambda s: s["model"]["vocab"].pop("A"), "256 bytes"),
-    (_swap_first_merges, "merge order"),
-    (_add_unmerged_token, "does not come out of its own merges"),
-])
-def test_byte_level_twin_is_refused_where_it_could_differ(bpe_tokenizer, change, why):
-    from leia.fast_bpe import twin_kind
-
-    spec = load_tokenizer(bpe_tokenizer).backend_tokenizer.to_str()
-    assert twin_kind(spec) == ("byte-level", "")
-    kind, reason = twin_kind(_mutated(spec, change))
-    assert kind is None and why in reason
-
-
-def _merge_pairs(spec):
-    return [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m)
-            for m in spec["model"]["merges"]]
-
-
 def _one_of_two_merges(spec):
     """The index of a merge whose result another merge also makes."""
-    results = [a + b for a, b in _merge_pairs(spec)]
+    from leia.fast_bpe import _merges
+
+    results = [a + b for a, b in _merges(spec["model"])]
     return next(i for i, r in enumerate(results) if results.count(r) > 1)
 
 
@@ -302,8 +275,10 @@ def _add_token(spec, token, merge=None):
 
 def _add_unreachable_token(spec):
     """abcd, made only by ab + cd, where bc merges first: a bc d stays apart."""
+    from leia.fast_bpe import _merges
+
     vocab = spec["model"]["vocab"]
-    rank = {a + b: r for r, (a, b) in reversed(list(enumerate(_merge_pairs(spec))))}
+    rank = {a + b: r for r, (a, b) in reversed(list(enumerate(_merges(spec["model"]))))}
     pairs = [t for t in rank if len(t) == 2]
     for bc in pairs:
         for ab in (t for t in pairs if t[1] == bc[0] and rank[t] > rank[bc]):
@@ -314,23 +289,37 @@ def _add_unreachable_token(spec):
     raise AssertionError("no such tokens in the fixture's vocabulary")
 
 
-@pytest.mark.parametrize("change, why", [
-    (lambda s: s["pre_tokenizer"].update(replacement="_"), "not prepared as SentencePiece"),
-    (lambda s: s["model"]["vocab"].pop("<0x41>"), "256 byte tokens"),
-    (lambda s: _add_token(s, "ab\u2581c"), "after its start"),
-    (lambda s: _add_token(s, "a b"), "holds a space"),
-    (lambda s: s["model"]["merges"].append(["q", "<s>"]), "leaves the vocabulary"),
-    (_scatter_merges, "not listed together"),
-    (_drop_merge, "are not a merge"),
-    (_add_unreachable_token, "does not come out of its own merges"),
+@pytest.mark.parametrize("kind, change, why", [
+    ("byte-level", lambda s: s.update(normalizer={"type": "NFC"}), "normalizer"),
+    ("byte-level", lambda s: s["pre_tokenizer"].update(add_prefix_space=True),
+     "pre-tokenizer"),
+    ("byte-level", lambda s: s["model"].update(dropout=0.1), "plain BPE"),
+    ("byte-level", lambda s: s["added_tokens"].append(
+        {**s["added_tokens"][0], "id": 99999, "content": "<extra>", "special": False}),
+     "not special"),
+    ("byte-level", lambda s: s["model"]["vocab"].pop("A"), "256 bytes"),
+    ("byte-level", _swap_first_merges, "merge order"),
+    ("byte-level", lambda s: _add_token(s, "zq"), "does not come out of its own merges"),
+    ("sentencepiece", lambda s: s["pre_tokenizer"].update(replacement="_"),
+     "not prepared as SentencePiece"),
+    ("sentencepiece", lambda s: s["model"]["vocab"].pop("<0x41>"), "256 byte tokens"),
+    ("sentencepiece", lambda s: _add_token(s, "ab\u2581c"), "after its start"),
+    ("sentencepiece", lambda s: _add_token(s, "a b"), "holds a space"),
+    ("sentencepiece", lambda s: s["model"]["merges"].append(["q", "<s>"]),
+     "leaves the vocabulary"),
+    ("sentencepiece", _scatter_merges, "not listed together"),
+    ("sentencepiece", _drop_merge, "are not a merge"),
+    ("sentencepiece", _add_unreachable_token, "does not come out of its own merges"),
 ])
-def test_sentencepiece_twin_is_refused_where_it_could_differ(spm_tokenizer, change, why):
+def test_twin_is_refused_where_it_could_differ(bpe_tokenizer, spm_tokenizer, kind, change,
+                                               why):
     from leia.fast_bpe import twin_kind
 
-    spec = load_tokenizer(spm_tokenizer).backend_tokenizer.to_str()
-    assert twin_kind(spec) == ("sentencepiece", "")
-    kind, reason = twin_kind(_mutated(spec, change))
-    assert kind is None and why in reason, reason
+    folder = bpe_tokenizer if kind == "byte-level" else spm_tokenizer
+    spec = load_tokenizer(folder).backend_tokenizer.to_str()
+    assert twin_kind(spec) == (kind, "")
+    refused, reason = twin_kind(_mutated(spec, change))
+    assert refused is None and why in reason, reason
 
 
 def hidden_difference(tokenizer_dir, texts, out_dir):
