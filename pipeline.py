@@ -206,7 +206,7 @@ def call_main(module: str, args: list[str]) -> int:
         importlib.import_module(module).main(args)
     except SystemExit as e:  # usage and input errors: the job has said what to fix
         return e.code if isinstance(e.code, int) else 1
-    except Exception:
+    except Exception:  # noqa: BLE001 - any crash of a stage is printed, and it fails
         traceback.print_exc()
         return 1
     return 0

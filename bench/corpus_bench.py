@@ -40,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.generate_dump import DATE, WIKI  # noqa: E402
 
-
 # Real dumps are GBs and the default 64 MB split gives them many tasks; these files are
 # 8-32 MB of bz2, so a smaller split gives them several tasks too.
 SPLIT_MB = 4
@@ -49,6 +48,7 @@ SPLIT_MB = 4
 def parse_only(xml: Path) -> dict:
     """The library's per-page work alone (XML record -> text + links), one process."""
     import bz2
+
     from leia.records import WikiContext, parse_record
     from leia.siteinfo import parse_siteinfo
     t0 = time.perf_counter()

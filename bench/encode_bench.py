@@ -66,7 +66,8 @@ from pyspark.sql import functions as F
 from spark_jobs.session import build_spark
 spark = build_spark("bench-replicate", "local[2]")
 src = spark.read.format("delta").load("{corpus}/augmented")
-meta = spark.sql("DESCRIBE HISTORY delta.`{corpus}/augmented`").orderBy("version").collect()[-1].userMetadata
+meta = (spark.sql("DESCRIBE HISTORY delta.`{corpus}/augmented`").orderBy("version")
+        .collect()[-1].userMetadata)
 copy = spark.range({copies}).withColumnRenamed("id", "copy")
 df = (src.crossJoin(copy)
       .withColumn("page_id", F.col("page_id") + F.col("copy") * 1_000_000_000)
@@ -172,6 +173,7 @@ def ours_job(table: Path, tok: Path, out: Path) -> dict:
 
 def reader(out: str, seq_len: int = 2048, seed: int = 0) -> dict:
     import numpy as np
+
     from leia.shards import ShardSet
 
     shards = ShardSet(out)

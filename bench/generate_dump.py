@@ -52,7 +52,8 @@ def main(argv=None) -> None:
                 if copy:
                     next_id += 1
                     p = re.sub(r"<id>\d+</id>", f"<id>{next_id}</id>", p, count=1)
-                    p = re.sub(r"<title>(.*?)</title>", lambda m: f"<title>{m.group(1)} {copy}</title>",
+                    p = re.sub(r"<title>(.*?)</title>",
+                               lambda m, copy=copy: f"<title>{m.group(1)} {copy}</title>",
                                p, count=1)
                 f.write(p)
                 written += len(p.encode())

@@ -1,6 +1,6 @@
 """lm-evaluation-harness as the evaluator's peer: X-CSR tasks written as lm-eval
 multiple-choice tasks (summed log-likelihood of each choice), for the cross-check test
-(tests/test_evaluate.py) and the benchmark (bench/eval_bench.py).
+(tests/distributed/test_evaluate.py) and the benchmark (bench/eval_bench.py).
 
 X-CODAH goes to lm-eval as the file is (its blank stem gives an empty context, and the
 model's EOS is the prefix token); X-CSQA's k-shot prompt is built by our ``leia.xcsr``

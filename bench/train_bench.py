@@ -116,8 +116,7 @@ def hf_worker(p: Preset, model_dir: Path, shards: Path, work: Path) -> None:
     """Runs under torchrun: the Hugging Face Trainer on our sequences, in our order."""
     import numpy as np
     import torch
-    from transformers import (AutoModelForCausalLM, Trainer, TrainerCallback,
-                              TrainingArguments)
+    from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
 
     from leia.shards import ShardSet
     from leia.tokenizer import load_tokenizer

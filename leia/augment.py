@@ -6,40 +6,10 @@ Pure functions over plain values; the Spark job applies them per article.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-STRATEGIES = ("right", "left", "replace")
-START_MARKER, END_MARKER = "<translate>", "</translate>"
-
-# The paper's filter on English titles (Yamada & Ri 2024, the authors' code).
-PAPER_SKIP_PREFIXES = ("Wikipedia", "Category", "File", "Portal", "Template", "MediaWiki",
-                       "User", "Help", "Book", "Draft", "WikiProject", "Special", "Talk")
-_PARENS = re.compile(r"\s*\([^()]*\)")
-
-
-@dataclass(frozen=True)
-class NameFilter:
-    """The paper's clean-up of pivot titles; each rule can be turned off."""
-
-    skip_namespaced: bool = True
-    skip_lists: bool = True
-    strip_parentheses: bool = True
-    prefixes: tuple[str, ...] = PAPER_SKIP_PREFIXES
-
-    def apply(self, title: str | None) -> str | None:
-        """The name to insert for a pivot title, or None when the link is skipped."""
-        if not title:
-            return None
-        if self.skip_namespaced and ":" in title:
-            head = title.split(":", 1)[0].strip()
-            if head in self.prefixes:
-                return None
-        if self.skip_lists and title.startswith("List of"):
-            return None
-        if self.strip_parentheses and "(" in title:
-            title = _PARENS.sub("", title).strip()
-        return title or None
+from .params import DEFAULT_MARKERS
+from .params import strategy as strategy_of
 
 
 @dataclass(frozen=True)
@@ -68,25 +38,24 @@ def plan(wiki: str, page_id: int, links: list[tuple[int, int, str | None]],
          strategy: str = "right", prob: float = 0.5, seed: int = 42) -> list[Insertion]:
     """Insertions for one article. ``links`` are (start, end, name or None) in text
     order; a link's ordinal is its position in that list, aligned or not."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    where = strategy_of(strategy)
     out = []
     for ordinal, (start, end, name) in enumerate(links):
         if name and chosen(seed, wiki, page_id, ordinal, prob):
-            out.append(Insertion(start if strategy in ("left", "replace") else end,
-                                 name, start, end))
+            out.append(Insertion(start if where.before_anchor else end, name, start, end))
     return out
 
 
 def render(text: str, insertions: list[Insertion], strategy: str = "right",
-           markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> str:
+           markers: tuple[str, str] = DEFAULT_MARKERS) -> str:
     """The augmented text as people read it. Tokenisers must use the offsets instead:
     the article may itself contain the marker strings."""
+    keeps_anchor = strategy_of(strategy).keeps_anchor
     out, pos = [], 0
     for ins in insertions:
         cut = ins.offset
         out.append(text[pos:cut])
         out.append(f"{markers[0]}{ins.name}{markers[1]}")
-        pos = ins.anchor_end if strategy == "replace" else cut
+        pos = cut if keeps_anchor else ins.anchor_end
     out.append(text[pos:])
     return "".join(out)

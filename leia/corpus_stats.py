@@ -11,8 +11,8 @@ import json
 import random
 from pathlib import Path
 
+from .params import DEFAULT_MARKERS
 from .tables import PARTITION_COLUMN
-from .tokenizer import DEFAULT_MARKERS
 
 
 def read_table(root: str | Path, name: str, columns: list[str] | None = None,

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .languages import split_dbname
+
+# The bundled sample, every stage's default input.
+SAMPLE_DUMPS = str(Path(__file__).resolve().parents[1] / "data" / "sample" / "dumps")
 
 _NAME = re.compile(
     r"^(?P<wiki>[a-z][a-z0-9_]*)-(?P<date>\d{8}|latest)-(?P<kind>"

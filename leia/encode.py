@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STRATEGIES = ("right", "left", "replace")
+from .params import strategy as strategy_of
+
 OFF_BOUNDARY = ("move", "drop")
 ENGINES = ("auto", "tokenizers")
 
@@ -235,8 +236,7 @@ class Encoder:
 
     def _splice(self, ids: np.ndarray, boundaries, insertions, strategy: str
                 ) -> EncodedDoc:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+        where = strategy_of(strategy)
         if len(ids) == 0:
             return self._plain(ids)
         bounds = boundaries()
@@ -244,12 +244,12 @@ class Encoder:
         cuts: list[tuple[int, int, Placement]] = []
         moved = dropped = 0
         for offset, name, anchor_start, anchor_end in insertions:
-            if strategy == "replace":
+            if not where.keeps_anchor:
                 k0, c0, exact0 = bounds.locate(anchor_start, prefer_later=False)
                 k1, c1, exact1 = bounds.locate(anchor_end, prefer_later=True)
                 exact = exact0 and exact1
             else:
-                k0, c0, exact = bounds.locate(offset, prefer_later=(strategy == "right"))
+                k0, c0, exact = bounds.locate(offset, prefer_later=not where.before_anchor)
                 k1, c1 = k0, c0
             if not exact and self.off_boundary == "drop":
                 dropped += 1

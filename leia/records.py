@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .augment import NameFilter, plan
+from .augment import plan
 from .pages import BadPage, Page, parse_page, split_record
+from .params import AugmentParams
 from .siteinfo import SiteInfo
 from .titles import normalise_target
 from .wikitext import extract
@@ -91,15 +92,6 @@ def _page_row(page: Page, ctx: WikiContext, source_file: str, position: int,
     links = [(l.start, l.end, l.target) for l in ex.links]
     return _row(*common, revision_id=page.revision_id, text=ex.text, links=links,
                 nbytes=nbytes, seconds=time.perf_counter() - t0)
-
-
-@dataclass(frozen=True)
-class AugmentParams:
-    strategy: str = "right"
-    prob: float = 0.5
-    seed: int = 42
-    markers: tuple[str, str] = ("<translate>", "</translate>")
-    name_filter: NameFilter = NameFilter()
 
 
 def augment_article(wiki: str, page_id: int, links: list[tuple[int, int, str]],

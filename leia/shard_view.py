@@ -62,4 +62,4 @@ def main(argv: list[str] | None = None) -> None:
         show(args.folder, tok, args.docs, args.verify)
     except ShardError as e:
         print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None

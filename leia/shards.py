@@ -25,8 +25,14 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .storage import (AtomicFile, file_sha256, filesystem, join, write_bytes_atomic,
-                      write_json_atomic)
+from .storage import (
+    AtomicFile,
+    file_sha256,
+    filesystem,
+    join,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 
 FORMAT = "leia-token-shards"
 FORMAT_VERSION = 1

@@ -53,7 +53,7 @@ class AtomicFile:
         try:
             self.out.close()
             self.fs.delete_file(self.tmp)
-        except Exception:
+        except Exception:  # noqa: BLE001 - cleanup must not hide the error that led here
             pass
 
 

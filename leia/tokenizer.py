@@ -7,9 +7,8 @@ import json
 
 from .encode import TokenLayout
 from .fast_bpe import twin_kind
+from .params import DEFAULT_MARKERS
 from .shards import vocab_fingerprint
-
-DEFAULT_MARKERS = ("<translate>", "</translate>")
 
 
 def load_tokenizer(name_or_path: str, markers: tuple[str, str] = DEFAULT_MARKERS):

@@ -87,7 +87,7 @@ def dump_texts(folder: str | Path, limit_bytes: int = 20 << 20) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from spark_jobs.config import SAMPLE_DUMPS
+    from .dumps import SAMPLE_DUMPS
 
     p = argparse.ArgumentParser(prog="python -m leia.toy_tokenizer", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -19,17 +19,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyspark import StorageLevel  # noqa: E402
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
 
-from leia.augment import NameFilter  # noqa: E402
-from leia.dumps import WikiDump, plan_dumps  # noqa: E402
-from leia.records import UNREADABLE, AugmentParams  # noqa: E402
-from leia.tables import SCHEMAS, columns  # noqa: E402
-from spark_jobs import build, hadoopfs, read, write  # noqa: E402
-from spark_jobs.config import AugmentConfig, parse_args  # noqa: E402
-from spark_jobs.session import (  # noqa: E402
-    build_spark, check_executors, run_job)
+from leia.dumps import WikiDump, plan_dumps
+from leia.records import UNREADABLE
+from leia.tables import SCHEMAS, columns
+from spark_jobs import build, hadoopfs, read, write
+from spark_jobs.config import AugmentConfig, parse_args
+from spark_jobs.session import build_spark, check_executors, run_job
 
 
 def plan(spark, cfg: AugmentConfig) -> tuple[dict[str, WikiDump], dict[str, int]]:
@@ -91,7 +89,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     dumps, sizes = plan(spark, cfg)
     wikis = sorted(dumps)
     out = cfg.out.rstrip("/")
-    params_meta = run_parameters(cfg)
+    params = cfg.params()
+    params_meta = params.to_json()
     inputs = {w: input_sizes(d, sizes) for w, d in dumps.items()}
     if cfg.skip_unchanged:
         done = unchanged_wikis(spark, out, dumps, params_meta, inputs)
@@ -157,10 +156,6 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
     aligned = materialise(aligned)
     resolved = build.resolve_links(articles, targets, aligned)
-    params = AugmentParams(cfg.strategy, cfg.prob, cfg.seed,
-                           (cfg.start_marker, cfg.end_marker),
-                           NameFilter(cfg.skip_namespaced, cfg.skip_lists,
-                                      cfg.strip_parentheses))
     dates = {w: d.date for w, d in dumps.items()}
     planned = build.plan_insertions(articles, resolved, params).persist(
         StorageLevel.MEMORY_AND_DISK)
@@ -191,16 +186,6 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     spark.catalog.clearCache()
     spark.sparkContext.setJobDescription(None)
     return [dict(zip(columns("stats"), r)) for r in rows]
-
-
-def run_parameters(cfg: AugmentConfig) -> dict:
-    """What decides a wiki's output besides its dump (kept in every commit's metadata)."""
-    return {"pivot": cfg.pivot, "strategy": cfg.strategy, "prob": cfg.prob,
-            "seed": cfg.seed, "markers": [cfg.start_marker, cfg.end_marker],
-            "filters": {"skip_namespaced": cfg.skip_namespaced,
-                        "skip_lists": cfg.skip_lists,
-                        "strip_parentheses": cfg.strip_parentheses},
-            "alignment": cfg.alignment}
 
 
 def input_sizes(d: WikiDump, sizes: dict[str, int]) -> dict[str, int]:

@@ -10,7 +10,9 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from leia.records import AugmentParams, augment_article
+from leia.params import AugmentParams
+from leia.params import strategy as strategy_of
+from leia.records import augment_article
 from leia.tables import INSERTION, LINK
 
 from .arrow_rows import arrow_schema
@@ -219,9 +221,11 @@ def render(full: DataFrame, params: AugmentParams) -> DataFrame:
 def render_column(text, insertions, strategy: str, markers: tuple[str, str]):
     """``leia.augment.render`` as a Spark column: splice each name in at its offset
     (character offsets, as Spark's substring counts them too)."""
+    keeps_anchor = strategy_of(strategy).keeps_anchor
+
     def step(state, ins):
         piece = text.substr(state["pos"] + 1, ins["offset"] - state["pos"])
-        resume = ins["anchor_end"] if strategy == "replace" else ins["offset"]
+        resume = ins["offset"] if keeps_anchor else ins["anchor_end"]
         return F.struct(resume.alias("pos"),
                         F.concat(state["acc"], piece, F.lit(markers[0]),
                                  ins["pivot_title"], F.lit(markers[1])).alias("acc"))

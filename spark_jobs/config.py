@@ -5,14 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from leia.augment import STRATEGIES
 from leia.cli import parse_config, wiki_names
-from leia.dumps import check_wiki_names
-
-
-SAMPLE_DUMPS = str(Path(__file__).resolve().parents[1] / "data" / "sample" / "dumps")
+from leia.dumps import SAMPLE_DUMPS, check_wiki_names
+from leia.params import DEFAULT_MARKERS, STRATEGIES, AugmentParams, NameFilter
 
 
 @dataclass
@@ -32,14 +28,14 @@ class AugmentConfig:
         "help": "language whose titles are inserted (an interwiki code: en, fr, zh-yue...)"})
     strategy: str = field(default="right", metadata={
         "help": "where the name goes: right of the anchor, left of it, or replace it",
-        "choices": STRATEGIES})
+        "choices": tuple(STRATEGIES)})
     prob: float = field(default=0.5, metadata={
         "help": "probability that an aligned link gets its name (decided by a hash of "
                 "seed, wiki, page id and link ordinal: reproducible)"})
     seed: int = field(default=42, metadata={"help": "seed of that hash"})
-    start_marker: str = field(default="<translate>", metadata={
+    start_marker: str = field(default=DEFAULT_MARKERS[0], metadata={
         "help": "marker before an inserted name"})
-    end_marker: str = field(default="</translate>", metadata={
+    end_marker: str = field(default=DEFAULT_MARKERS[1], metadata={
         "help": "marker after an inserted name"})
     skip_namespaced: bool = field(default=True, metadata={
         "help": "skip pivot titles with a namespace prefix (Category:, File:, ...), as "
@@ -82,6 +78,15 @@ class AugmentConfig:
         if names:
             check_wiki_names(names)
         return names
+
+    def params(self) -> AugmentParams:
+        """The augmentation's parameters, as every later stage reads them back."""
+        return AugmentParams(
+            pivot=self.pivot, strategy=self.strategy, prob=self.prob, seed=self.seed,
+            markers=(self.start_marker, self.end_marker),
+            name_filter=NameFilter(self.skip_namespaced, self.skip_lists,
+                                   self.strip_parentheses),
+            alignment=self.alignment)
 
     def validate(self) -> None:
         if not 0.0 <= self.prob <= 1.0:

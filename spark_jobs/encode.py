@@ -32,19 +32,18 @@ if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from leia import shards as fmt  # noqa: E402
-from leia import storage  # noqa: E402
-from leia.encode import cached_encoder  # noqa: E402
-from leia.tokenizer import describe, load_tokenizer, token_layout  # noqa: E402
-from spark_jobs.arrow_rows import arrow_schema  # noqa: E402
-from spark_jobs.encode_config import EncodeConfig, parse_args  # noqa: E402
-from spark_jobs.encode_output import (  # noqa: E402
-    find_done, remove_stale, save_tokenizer, write_shards)
-from spark_jobs.session import (  # noqa: E402
-    build_spark, check_executors, run_job)
+from leia import shards as fmt
+from leia import storage
+from leia.encode import cached_encoder
+from leia.params import AugmentParams
+from leia.tokenizer import describe, load_tokenizer, token_layout
+from spark_jobs.arrow_rows import arrow_schema
+from spark_jobs.encode_config import EncodeConfig, parse_args
+from spark_jobs.encode_output import find_done, remove_stale, save_tokenizer, write_shards
+from spark_jobs.session import build_spark, check_executors, run_job
 
-ENCODED = ("wiki STRING, page_id BIGINT, shard BIGINT, n_tokens BIGINT, tokens BINARY, mask BINARY, "
-           "placed INT, moved INT, dropped INT")
+ENCODED = ("wiki STRING, page_id BIGINT, shard BIGINT, n_tokens BIGINT, tokens BINARY, "
+           "mask BINARY, placed INT, moved INT, dropped INT")
 BATCH = 256  # articles per tokenizer call
 
 
@@ -59,7 +58,8 @@ class Source:
     table: str
     version: int
     wikis: list[str]
-    params: dict[str, dict]  # per wiki: the augmentation commit's metadata
+    meta: dict[str, dict]  # per wiki: the metadata of the commit that last wrote it
+    params: dict[str, AugmentParams]  # per wiki: the augmentation's, parsed from it
     markers: tuple[str, str]
     rows: object  # DataFrame: wiki, page_id, text, insertions
 
@@ -80,12 +80,12 @@ def read_source(spark, cfg: EncodeConfig) -> Source:
     version = latest if cfg.version is None else cfg.version
     if version > latest:
         raise ValueError(f"--version {version}: {cfg.table} has versions 0 to {latest}")
-    params: dict[str, dict] = {}
+    metas: dict[str, dict] = {}
     for h in sorted(history, key=lambda h: h.version):
         if h.version <= version and h.userMetadata:
             meta = json.loads(h.userMetadata)
             for w in meta.get("wikis", []):
-                params[w] = meta
+                metas[w] = meta
     rows = (spark.read.format("delta").option("versionAsOf", version).load(cfg.table)
             .select("wiki", "page_id", "text", "insertions"))
     present = sorted(r.wiki for r in rows.select("wiki").distinct().collect())
@@ -102,16 +102,24 @@ def read_source(spark, cfg: EncodeConfig) -> Source:
                              f"(version {version}); wikis there: {', '.join(present)}")
         wikis = sorted(wanted)
         rows = rows.where(rows.wiki.isin(wikis))
-    unknown = [w for w in wikis if w not in params]
+    unknown = [w for w in wikis if w not in metas]
     if unknown:
         raise ValueError(f"{cfg.table}: no augmentation parameters recorded for "
                          f"{', '.join(unknown)} in the table's commit metadata; rebuild "
                          "those wikis with spark_jobs/augment.py")
-    markers = {tuple(params[w]["markers"]) for w in wikis}
+    params = {w: AugmentParams.from_json(metas[w]) for w in wikis}
+    markers = {params[w].markers for w in wikis}
     if len(markers) > 1:
         raise ValueError(f"the wikis use different markers ({sorted(markers)}); one "
                          "tokenizer has one pair: encode them separately (--wikis)")
-    return Source(cfg.table, version, wikis, params, markers.pop(), rows)
+    return Source(cfg.table, version, wikis, metas, params, markers.pop(), rows)
+
+
+def augmentation_record(params: AugmentParams, run_id: str | None) -> dict:
+    """The manifest's record of one wiki's augmentation."""
+    full = params.to_json()
+    record = {k: full[k] for k in ("strategy", "prob", "seed", "markers", "pivot")}
+    return {**record, "run_id": run_id}
 
 
 def encode_rows(spark, rows, layout, strategies: dict[str, str], cfg: EncodeConfig,
@@ -251,7 +259,7 @@ def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
            "special_tokens": tokenizer_info["special_tokens"],
            "mask_policy": cfg.mask_policy, "off_boundary": cfg.off_boundary,
            "append_eos": cfg.append_eos, "tokens_per_shard": cfg.tokens_per_shard,
-           "dtype": dtype, "params": {w: source.params[w] for w in source.wikis}}
+           "dtype": dtype, "params": {w: source.meta[w] for w in source.wikis}}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -287,7 +295,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
             f"({done.tokens:,} tokens); encoding the rest")
     save_tokenizer(tok, cfg.out)
 
-    strategies = {w: source.params[w]["strategy"] for w in source.wikis}
+    strategies = {w: source.params[w].strategy for w in source.wikis}
     estimate = estimate_tokens(spark, source.rows, layout, strategies, cfg, dtype)
     layout = choose_engine(layout, estimate, cfg)
     if done.shards:
@@ -322,8 +330,7 @@ def run(spark, cfg: EncodeConfig) -> dict:
         "source": {"table": source.table, "version": source.version},
         "wikis": source.wikis,
         "augmentation": None if not cfg.augmentation else {
-            w: {k: source.params[w].get(k) for k in
-                ("strategy", "prob", "seed", "markers", "pivot", "run_id")}
+            w: augmentation_record(source.params[w], source.meta[w].get("run_id"))
             for w in source.wikis},
         "tokens_per_shard": cfg.tokens_per_shard,
         "totals": totals, "per_wiki": per_wiki, "shards": records,

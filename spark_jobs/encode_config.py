@@ -6,8 +6,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from leia.encode import ENGINES, OFF_BOUNDARY
 from leia.cli import parse_config, wiki_names
+from leia.encode import ENGINES, OFF_BOUNDARY
 
 
 @dataclass

@@ -74,7 +74,7 @@ def write_shards(encoded, shards: int, out: str, dtype: str,
                      "per_wiki": {}}
 
             def docs(group=group, stats=stats):
-                for _, wiki, page_id, n, tokens, mask, placed, moved, dropped in group:
+                for _, wiki, page_id, n, tokens, mask, placed, moved, dropped in group:  # noqa: B031 - read once
                     stats["placed"] += placed
                     stats["moved"] += moved
                     stats["dropped"] += dropped

@@ -36,8 +36,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from leia.cli import parse_config, wiki_names  # noqa: E402
-from leia.dumps import OPTIONAL_TABLES, check_wiki_names, select_downloads  # noqa: E402
+from leia.cli import parse_config, wiki_names
+from leia.dumps import OPTIONAL_TABLES, check_wiki_names, select_downloads
 
 CHUNK = 1 << 20
 
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         run(cfg, say=lambda m: print(m, flush=True))
     except FetchError as e:
         print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     print(f"done: python spark_jobs/augment.py --dumps {cfg.out} --wikis {cfg.wikis} "
           f"--date {cfg.date}")
 

@@ -62,7 +62,7 @@ def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
     head = hadoopfs.read_head_text(spark, dump.xml[0], "</siteinfo>")
     try:
         return parse_siteinfo(head)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise ValueError(f"{dump.xml[0]}: cannot read <siteinfo> ({e}); is it a "
                          "pages-articles XML dump?") from e
 
@@ -152,7 +152,7 @@ def _read_hadoop(spark, paths: list[str], contexts, split: int):
     """The pages of files read by Spark's text source split on ``</page>``."""
     def parse_batches(batches):
         for batch in batches:
-            def rows():
+            def rows(batch=batch):
                 for record, file, position in zip(*(c.to_pylist() for c in batch.columns)):
                     if "<page" in record:
                         name = _base(file)

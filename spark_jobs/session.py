@@ -14,6 +14,71 @@ SHIP_HINT = (
 
 LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
 
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+# Set in the environment of a job that ``ensure_delta_jars`` relaunched, so that a
+# relaunch that still lacks Delta fails instead of looping.
+RELAUNCHED = "LEIA_RELAUNCHED_WITH_DELTA"
+
+
+def delta_packages() -> str:
+    """The Maven coordinates of the Delta jars that match the installed delta-spark
+    and pyspark, as delta-spark itself computes them."""
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    builder = configure_spark_with_delta_pip(SparkSession.Builder())
+    return builder._options["spark.jars.packages"]
+
+
+def _jvm_has_delta() -> bool:
+    from py4j.protocol import Py4JJavaError
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()  # connects to spark-submit's JVM
+    jvm = SparkContext._jvm
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    try:
+        jvm.java.lang.Class.forName(DELTA_EXTENSION, False, loader)
+    except Py4JJavaError:
+        return False
+    return True
+
+
+def ensure_delta_jars() -> None:
+    """Under ``spark-submit`` the JVM starts before this code, so the Delta packages
+    that ``build_spark`` asks for would arrive too late and the job would die at its
+    first write. Checked at start: without Delta on the classpath, a client-mode job
+    is started again by ``spark-submit`` with the same settings plus ``--packages``
+    (this process is replaced); a cluster-mode driver stops with the command to run."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ or _jvm_has_delta():
+        return
+    from pyspark import SparkConf
+
+    packages = delta_packages()
+    conf = dict(SparkConf().getAll())  # what spark-submit was given, as spark.* settings
+    conf.pop("spark.app.submitTime", None)
+    if conf.get("spark.jars.packages"):
+        packages = conf["spark.jars.packages"] + "," + packages
+    conf["spark.jars.packages"] = packages
+    script = os.path.abspath(sys.argv[0])
+    fix = f"spark-submit --packages {packages} ... {os.path.relpath(script)} ..."
+    if os.environ.get(RELAUNCHED) or conf.get("spark.submit.deployMode") == "cluster":
+        raise SystemExit(f"error: the Delta Lake jars are not on Spark's classpath; run "
+                         f"the job as {fix}, or set spark.jars.packages in "
+                         "spark-defaults.conf")
+    spark_home = os.environ.get("SPARK_HOME") or os.path.dirname(
+        __import__("pyspark").__file__)
+    cmd = [os.path.join(spark_home, "bin", "spark-submit")]
+    for k, v in sorted(conf.items()):
+        cmd += ["--conf", f"{k}={v}"]
+    cmd += [script, *sys.argv[1:]]
+    print(f"leia: the Delta Lake jars are not on this spark-submit's classpath; starting "
+          f"the job again with --packages {packages} (give it to spark-submit to skip "
+          "this step)", file=sys.stderr, flush=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+    env[RELAUNCHED] = "1"
+    os.execve(cmd[0], cmd, env)
+
 
 def build_spark(app_name: str, master: str | None = None,
                 conf: dict[str, str] | None = None):
@@ -43,6 +108,8 @@ def build_spark(app_name: str, master: str | None = None,
     for k, v in (conf or {}).items():
         builder = builder.config(k, v)
     bundled = os.environ.get("LEIA_DELTA_JARS")
+    if not bundled:
+        ensure_delta_jars()  # before any work: under spark-submit, may restart the job
     if bundled:  # the Docker image: jars resolved at build time, no network at run time
         jars = sorted(str(p) for p in Path(bundled).glob("*.jar"))
         if not any("delta-spark" in j for j in jars):
@@ -87,7 +154,7 @@ def run_job(run, spark, cfg):
     printed as one line and exits with status 2; anything else keeps its traceback."""
     try:
         return run(spark, cfg)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         err = user_error(e)
         if err is None:
             raise

@@ -1,4 +1,8 @@
-"""Shared fixtures: one SparkSession for the whole run, the real excerpts, the sample."""
+"""Shared fixtures: one SparkSession for the whole run, the real excerpts, the sample.
+
+Each test's layer is its folder (``unit``, ``spark``, ``distributed``, ``e2e``, ``gpu``),
+given to it as a marker, so ``-m unit`` runs the pure functions alone.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "dumps"
+LAYERS = ("unit", "spark", "distributed", "e2e", "gpu")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        layer = item.path.parent.name
+        if layer not in LAYERS:
+            raise pytest.UsageError(f"{item.nodeid}: put the test in one of the layers "
+                                    f"tests/{{{','.join(LAYERS)}}}/")
+        if layer == "unit" and "spark" in item.fixturenames:
+            raise pytest.UsageError(f"{item.nodeid}: a unit test may not use Spark; move "
+                                    "it to tests/spark/")
+        item.add_marker(layer)
+        if layer in ("e2e", "gpu"):  # whole commands: minutes, not seconds
+            item.add_marker("slow")
 
 
 def sample_xml(wiki: str) -> Path:

@@ -32,12 +32,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-import torch.distributed as dist  # noqa: E402
+import torch
+import torch.distributed as dist
 
-from leia import xcsr  # noqa: E402
-from leia.tokenizer import specials_around  # noqa: E402
-from trainer.eval_config import EvalConfig, parse_args  # noqa: E402
+from leia import xcsr
+from leia.tokenizer import specials_around
+from trainer.eval_config import EvalConfig, parse_args
 
 # Two-sided 95% Student t quantiles by degrees of freedom (scipy.stats.t.ppf(0.975, df)).
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def evaluate(cfg: EvalConfig, rank: int = 0, world: int = 1,
-             device: torch.device = torch.device("cpu")) -> dict:
+             device: torch.device | None = None) -> dict:
     log = print if rank == 0 else (lambda *a, **k: None)
     log(json.dumps({"evaluate": vars(cfg)}, indent=2))
     tasks = [(name, kind, lang, xcsr.load_task(cfg.data, kind, lang, cfg.split))
@@ -77,6 +77,7 @@ def evaluate(cfg: EvalConfig, rank: int = 0, world: int = 1,
             f"tokenizer of {cfg.tokenizer or cfg.model} has no EOS token, and X-CODAH "
             f"scores each choice after a lone EOS: set eos_token in its "
             f"tokenizer_config.json, or pass --tokenizer with one")
+    device = device or torch.device("cpu")
     model = load_model(cfg.model, cfg.dtype, device)
     max_length = cfg.max_length or model_max_length(model)
 
@@ -138,7 +139,7 @@ def build_requests(tok, prefix: list[int], tasks, cfg: EvalConfig):
     requests: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     plan = []
     encode = _cached(lambda s: tuple(tok(s, add_special_tokens=False).input_ids))
-    for name, kind, lang, examples in tasks:
+    for name, kind, _lang, examples in tasks:
         shots = cfg.shots if kind == "xcsqa" else 0
         for seed in range(cfg.seeds):
             for q in range(len(examples)):
@@ -168,7 +169,7 @@ def score_requests(model, requests, batch_size: int, max_length: int,
     """Summed log-likelihood of each continuation, and which requests were truncated.
     Longest first; this rank takes every world-th batch; results are gathered on all."""
     seqs, truncated = [], []
-    for i, (ctx, cont) in enumerate(requests):
+    for ctx, cont in requests:
         if len(cont) > max_length:
             raise ValueError(f"a choice of {len(cont)} tokens is longer than the model's "
                              f"{max_length}; it cannot be scored (raise --max-length if "

@@ -26,17 +26,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-import torch.distributed as dist  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
 
-from leia.shards import ShardError, ShardSet  # noqa: E402
-from trainer import checkpoint  # noqa: E402
-from trainer.config import TrainConfig, parse_args  # noqa: E402
-from trainer.data import IGNORE, PackedSequences  # noqa: E402
-from leia.tokenizer import load_tokenizer  # noqa: E402
-from trainer.model import build_model, export, flops_per_token, materialise  # noqa: E402
-from trainer.parallelize import clip_grad_norm_, gather_all, parallelize  # noqa: E402
+from leia.shards import ShardError, ShardSet
+from leia.tokenizer import load_tokenizer
+from trainer import checkpoint
+from trainer.config import TrainConfig, parse_args
+from trainer.data import IGNORE, PackedSequences
+from trainer.model import build_model, export, flops_per_token, materialise
+from trainer.parallelize import clip_grad_norm_, gather_all, parallelize
 
 # Dense bf16 peak FLOP/s per GPU, for MFU.
 PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12,
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, ShardError) as e:
         if rank == 0:
             print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     finally:
         dist.destroy_process_group()
 
@@ -191,7 +191,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     if progress:
         progress.close()
     if cfg.export:
-        export(model, config, tokenizer, out / "hf", rank)
+        export(model, config, tokenizer, out / "hf", rank, shards.manifest)
         say(rank, f"exported the model to {out / 'hf'} (AutoModelForCausalLM."
                   "from_pretrained loads it)")
     if metrics:
@@ -215,7 +215,7 @@ def resume(folder: Path, model, optimizer, scheduler, data, rank: int) -> int:
     for path in reversed(found):
         try:
             state = checkpoint.load(path, model, optimizer, scheduler, rank)
-        except Exception as e:  # a damaged file: fall back to the one before
+        except Exception as e:  # noqa: BLE001 - a damaged file: fall back to the one before
             say(rank, f"skipping {path}: unreadable ({type(e).__name__}: "
                       f"{str(e).splitlines()[0][:200]})")
             continue

@@ -126,10 +126,13 @@ def _is_tied(model, name: str) -> bool:
             and name.startswith("lm_head"))
 
 
-def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
+def export(model: nn.Module, config, tokenizer, out: Path, rank: int,
+           manifest: dict) -> None:
     """Save the model in Hugging Face format (safetensors, config, tokenizer with the
-    markers). The full state dict is gathered to rank 0's CPU memory. Written to a
-    temporary folder and renamed, so OUT/hf is either a whole model or absent."""
+    markers), and ``leia.json``: the markers and augmentation of the shards it was
+    trained on (``manifest``). The full state dict is gathered to rank 0's CPU memory.
+    Written to a temporary folder and renamed, so OUT/hf is either a whole model or
+    absent."""
     from safetensors.torch import save_file
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
@@ -146,11 +149,16 @@ def export(model: nn.Module, config, tokenizer, out: Path, rank: int) -> None:
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     config.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "leia.json").write_text(json.dumps({"markers": _markers(tokenizer)}, indent=1))
+    (out / "leia.json").write_text(json.dumps(leia_record(manifest), indent=1))
     shutil.rmtree(final, ignore_errors=True)
     out.rename(final)
 
 
-def _markers(tokenizer) -> dict:
-    vocab = tokenizer.get_vocab()
-    return {t: vocab[t] for t in ("<translate>", "</translate>") if t in vocab}
+def leia_record(manifest: dict) -> dict:
+    """What an exported model says of its LEIA training: its markers ({token: id}), and
+    the shards' augmentation (per wiki) and loss-mask policy."""
+    specials = manifest["special_tokens"]
+    return {"markers": {specials[r]["token"]: specials[r]["id"]
+                        for r in ("start_marker", "end_marker")},
+            "augmentation": manifest.get("augmentation"),
+            "loss_mask": manifest.get("loss_mask")}

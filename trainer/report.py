@@ -119,8 +119,9 @@ def plot(tabs: dict[str, dict], path: Path) -> None:
         width = 0.8 / len(t["rows"])
         for i, (name, row) in enumerate(t["rows"].items()):
             nan = float("nan")  # a missing result draws no bar, rather than a zero
+            average = nan if row["average"] is None else 100 * row["average"]
             acc = [100 * row["cells"][lang]["accuracy"] if row["cells"][lang] else nan
-                   for lang in t["languages"]] + [nan if row["average"] is None else 100 * row["average"]]
+                   for lang in t["languages"]] + [average]
             err = [100 * row["cells"][lang]["ci95"] if row["cells"][lang] else 0
                    for lang in t["languages"]] + [0]
             ax.bar([x + i * width for x in range(len(cols))], acc, width, yerr=err,

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE, read_xml
 
 from leia.dumps import bz2_complete, plan_dumps
 from leia.languages import split_dbname
@@ -11,9 +12,7 @@ from leia.pages import BadPage, Page, parse_page, split_record
 from leia.siteinfo import parse_siteinfo
 from leia.wikidata import entities_in, pivot_site, sitelink_pairs
 
-from conftest import SAMPLE, read_xml
-
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def test_plan_groups_parts_and_picks_newest_date():

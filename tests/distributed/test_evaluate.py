@@ -15,7 +15,7 @@ from leia import xcsr
 from trainer.eval_config import parse_args
 from trainer.evaluate import evaluate, score_requests
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIXTURE = str(REPO / "data" / "xcsr-sample")
 TASKS = "xcodah_ja,xcsqa_ja,xcodah_sw,xcsqa_zh"
 
@@ -99,6 +99,7 @@ def test_long_contexts_are_truncated_from_the_left_and_counted(tiny_model, tmp_p
     assert m["xcsqa_zh"]["truncated"] > 0 and m["xcodah_ja"]["truncated"] == 0
 
 
+@pytest.mark.slow
 def test_two_ranks_equal_one(tiny_model, tmp_path):
     one = run_eval(tiny_model, tmp_path / "one")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -156,6 +157,7 @@ def test_cli_usage_errors():
         assert r.returncode == 2 and "error:" in r.stderr
 
 
+@pytest.mark.slow
 def test_accuracy_equals_lm_evaluation_harness(tiny_model, tmp_path):
     """The same model and questions through lm-eval's multiple-choice task (summed
     log-likelihood): X-CODAH 0-shot from the fixture file as it is, X-CSQA 4-shot with

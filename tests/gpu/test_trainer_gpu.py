@@ -1,7 +1,7 @@
 """The trainer on a GPU (NCCL, bf16 parameters with fp32 reduction): skipped where
 CUDA is not available, as on CI. On a GPU machine:
 
-    LEIA_GPU_SHARDS=DIR python -m pytest tests/test_trainer_gpu.py   # DIR: any shard folder
+    LEIA_GPU_SHARDS=DIR python -m pytest tests/gpu/test_trainer_gpu.py   # DIR: any shard folder
 
 (without the variable the shards are built from the sample with Spark, as the CPU
 tests do)."""
@@ -17,7 +17,7 @@ import pytest
 import torch
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--seq-len", "256", "--global-batch", "8", "--micro-batch", "4", "--lr", "3e-3"]
 
 

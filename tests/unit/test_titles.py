@@ -1,7 +1,7 @@
+from conftest import read_xml
+
 from leia.siteinfo import parse_siteinfo
 from leia.titles import clean_title, normalise_target
-
-from conftest import read_xml
 
 VI = parse_siteinfo(read_xml("viwiki")[:20000])
 

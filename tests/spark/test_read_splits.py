@@ -5,11 +5,10 @@ import bz2
 import re
 
 import pytest
+from conftest import read_xml, sample_xml
 
 from leia.dumps import plan_dumps
 from spark_jobs import read
-
-from conftest import read_xml, sample_xml
 
 EL = read_xml("elwikivoyage")
 HEAD = EL[:EL.index("<page>")]
@@ -25,6 +24,7 @@ def read_ids(spark, files, split_mb, reader="auto"):
 
 
 @pytest.mark.parametrize("reader", ["python", "hadoop"])
+@pytest.mark.slow
 def test_one_bz2_file_is_read_by_many_tasks(spark, reader):
     """libbz2 in the Python workers, or Hadoop's codec in the JVM: the same pages."""
     tasks, ids = read_ids(spark, [sample_xml("elwikivoyage")], 0.1, reader)
@@ -44,6 +44,7 @@ def test_python_reader_rows_equal_hadoop_reader_rows(spark):
     assert rows["python"] == rows["hadoop"] and len(rows["python"]) == 2040
 
 
+@pytest.mark.slow
 def test_split_parts(spark, tmp_path):
     parts = [PAGES[:700], PAGES[700:1400], PAGES[1400:]]
     files = []
@@ -57,6 +58,7 @@ def test_split_parts(spark, tmp_path):
     assert tasks >= 3 and ids == IDS
 
 
+@pytest.mark.slow
 def test_multistream_with_index(spark, tmp_path):
     """As Wikimedia builds them: the header, then 100 pages per bz2 stream, then the
     footer, and an index of ``offset:page_id:title`` lines."""

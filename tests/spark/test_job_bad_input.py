@@ -6,14 +6,13 @@ import random
 import re
 
 import pytest
+from conftest import SAMPLE, copy_sample, read_xml
 
 from leia.bz2blocks import BLOCK_MAGIC, find_magics
 from leia.records import WikiContext, parse_record
 from leia.siteinfo import parse_siteinfo
 from spark_jobs.augment import plan, run
 from spark_jobs.config import parse_args
-
-from conftest import SAMPLE, copy_sample, read_xml
 
 VI = read_xml("viwiki")
 HEAD = VI[:VI.index("<page>")]

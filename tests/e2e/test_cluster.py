@@ -1,5 +1,5 @@
 """A real Spark standalone cluster on 127.0.0.1 (a master and two workers started from
-the installed pyspark, as NOTES.md describes), the corpus job and the encoder submitted
+the installed pyspark with SPARK_HOME at its package folder), the corpus job and the encoder submitted
 to it with spark-submit the way a user ships our package (``--py-files`` of a zip of
 it), one worker killed in the middle of the corpus job; the tables and shards must
 equal the local run's. The cluster is stopped at the end, also when a test fails."""
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DELTA = "io.delta:delta-spark_4.1_2.13:4.4.0"
 
 

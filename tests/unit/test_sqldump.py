@@ -5,7 +5,7 @@ import pytest
 
 from leia.sqldump import SqlDumpError, iter_rows, parse_create_table, parse_insert
 
-DATA = Path(__file__).parent / "data" / "sql"
+DATA = Path(__file__).parents[1] / "data" / "sql"
 
 
 def lines(name):

@@ -6,10 +6,10 @@ import sys
 import textwrap
 
 import pytest
-
 from pyspark.sql import functions as F
 
-from leia.augment import render, Insertion
+from leia.augment import Insertion, plan, render
+from leia.params import STRATEGIES
 from leia.tables import columns
 from spark_jobs.augment import run
 from spark_jobs.config import parse_args
@@ -83,13 +83,15 @@ def test_a_second_engine_reads_the_same_tables(sample_run, spark):
             c = res.setdefault(w, [0, 0]); c[0] += 1; c[1] += len(ins)
         print(json.dumps(res))
     """)
-    # A subprocess: some deltalake versions abort at interpreter exit (NOTES.md).
+    # A subprocess: some deltalake versions abort the process at interpreter exit after
+    # a read ("terminate called without an active exception"), the read itself right.
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     got = json.loads(done.stdout.strip().splitlines()[0])
     assert got == expected
 
 
+@pytest.mark.slow
 def test_rerunning_one_wiki_replaces_only_its_partitions(sample_run, spark, tmp_path):
     out, _ = sample_run
     aug = table(spark, out, "augmented")
@@ -113,6 +115,7 @@ def test_rerunning_one_wiki_replaces_only_its_partitions(sample_run, spark, tmp_
     assert {r.wiki: r["count"] for r in stats}["jawiki"] == 2
 
 
+@pytest.mark.slow
 def test_output_does_not_depend_on_partitioning(sample_run, spark, tmp_path):
     out, _ = sample_run
     other = tmp_path / "corpus"
@@ -133,6 +136,7 @@ def test_output_does_not_depend_on_partitioning(sample_run, spark, tmp_path):
     assert rows(other) == rows(out)
 
 
+@pytest.mark.slow
 def test_skip_unchanged_rebuilds_only_new_changed_and_failed_wikis(spark, tmp_path):
     from conftest import copy_sample
 
@@ -161,3 +165,25 @@ def test_skip_unchanged_rebuilds_only_new_changed_and_failed_wikis(spark, tmp_pa
     xml.write_bytes(whole[:len(whole) // 2])
     with pytest.raises(ValueError, match="no readable pages-articles file: .*truncated"):
         built("--seed", "7")  # the only wiki to build is unreadable: a clear error
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_spark_and_python_render_every_strategy_alike(sample_run, spark, strategy):
+    from leia.tables import INSERTION
+    from spark_jobs.build import render_column
+
+    out, _ = sample_run
+    markers = ("⟦", "⟧")
+    rows = [("Tōkyō 😀 is in 𝕁apan, near Ōsaka.",
+             plan("w", 1, [(0, 5, "Tokyo"), (15, 21, "Japan"), (28, 33, "Osaka")],
+                  strategy, 1.0))]
+    for a in table(spark, out, "articles").where("size(links) > 0").limit(100).collect():
+        spans = [(l.start, l.end, l.pivot_title) for l in a.links]
+        rows.append((a.text, plan(a.wiki, a.page_id, spans, strategy, 0.7)))
+    assert sum(len(ins) for _, ins in rows) > 100, "too few insertions to compare"
+    df = spark.createDataFrame(
+        [(t, [(i.offset, i.name, i.anchor_start, i.anchor_end) for i in ins])
+         for t, ins in rows], f"text STRING, insertions ARRAY<STRUCT<{INSERTION}>>")
+    got = [r[0] for r in df.select(render_column(
+        F.col("text"), F.col("insertions"), strategy, markers)).collect()]
+    assert got == [render(t, ins, strategy, markers) for t, ins in rows]

@@ -7,11 +7,10 @@ import io
 import re
 
 import pytest
+from conftest import read_xml, sample_xml
 
 import leia.bz2blocks as bb
 from leia.bz2blocks import BLOCK_MAGIC, find_magics, iter_blocks, read_split
-
-from conftest import read_xml, sample_xml
 
 EL = read_xml("elwikivoyage")
 HEAD = EL[:EL.index("<page>")]

@@ -2,14 +2,11 @@
 
 import re
 
-import numpy as np
 import pytest
+from encode_checks import check_layout, decoded, hidden_difference, normalised
 
-from leia.encode import (MASK_MARKERS, MASK_MARKERS_AND_NAMES, MASK_NONE, Encoder,
-                         render_placements)
+from leia.encode import MASK_MARKERS, MASK_MARKERS_AND_NAMES, MASK_NONE, Encoder
 from leia.tokenizer import load_tokenizer, token_layout
-
-MARKERS = ("<translate>", "</translate>")
 
 
 @pytest.fixture(scope="module",
@@ -27,39 +24,6 @@ def encoder(tok, **kw):
     enc = Encoder(token_layout(tok), engine=tok.engine, **kw)
     assert enc.engine == ("tiktoken" if tok.engine == "auto" else "tokenizers")
     return enc
-
-
-def decoded(tok, ids):
-    text = tok.decode([int(i) for i in ids], skip_special_tokens=False)
-    return text.replace(tok.bos_token, "", 1) if tok.bos_token else text
-
-
-def normalised(tok, s):
-    """SentencePiece gives a stand-alone name its word-initial space ("▁Shinjuku"), as
-    the paper's tokenizer.encode(name) does, and drops a leading space when decoding."""
-    if tok.kind == "bpe":
-        return s
-    return re.sub(r"\s*(<translate>|</translate>)\s*", r"\1", s).strip()
-
-
-def check_layout(tok, enc, text, doc, mask_names=False):
-    """decode(tokens) spells the text with the placed names; each marker pair encloses
-    exactly the name's own tokens; the mask is 0 exactly on markers (and names)."""
-    assert normalised(tok, decoded(tok, doc.tokens)) == normalised(
-        tok, render_placements(text, doc.placements, MARKERS))
-    ids = doc.tokens.tolist()
-    starts = [i for i, t in enumerate(ids) if t == enc.layout.start_id]
-    ends = [i for i, t in enumerate(ids) if t == enc.layout.end_id]
-    assert len(starts) == len(ends) == doc.placed
-    expect_mask = np.ones(len(ids), np.uint8)
-    for s, e, p in zip(starts, ends, doc.placements):
-        assert s < e
-        assert ids[s + 1:e] == tok(p.name, add_special_tokens=False).input_ids
-        expect_mask[s] = expect_mask[e] = 0
-        if mask_names:
-            expect_mask[s + 1:e] = 0
-    assert doc.mask.tolist() == expect_mask.tolist()
-    assert ids[:1] == ([tok.bos_token_id] if tok.bos_token_id is not None else ids[:1])
 
 
 TEXT = "東京都新宿区にある. The buses go to Paris, then to Lyon."
@@ -81,7 +45,7 @@ def test_names_spliced_at_token_boundaries(tok, strategy):
     assert doc.placed + doc.dropped == 4
     check_layout(tok, enc, TEXT, doc)
     # What the tokens spell is the augmented text, up to moves to token boundaries.
-    for p, (off, name, s, e) in zip(doc.placements, plan):
+    for p, (off, _name, s, e) in zip(doc.placements, plan):
         if not p.moved:
             assert (p.start, p.end) == ((s, e) if strategy == "replace" else (off, off))
 
@@ -142,6 +106,7 @@ def test_append_eos(tok):
 def test_real_articles_round_trip(tok):
     """The real sample's articles with insertions after every link of theirs."""
     from conftest import read_xml
+
     from leia.pages import parse_page
     from leia.siteinfo import parse_siteinfo
     from leia.wikitext import extract
@@ -214,6 +179,7 @@ def test_twin_gives_the_same_documents_on_real_articles(kind, form, bpe_tokenize
     import dataclasses
 
     from conftest import SAMPLE, read_xml
+
     from leia.fast_bpe import twin_kind
 
     layout = token_layout(load_tokenizer(bpe_tokenizer if kind == "bpe" else spm_tokenizer))
@@ -322,35 +288,6 @@ def test_twin_is_refused_where_it_could_differ(bpe_tokenizer, spm_tokenizer, kin
     assert refused is None and why in reason, reason
 
 
-def hidden_difference(tokenizer_dir, texts, out_dir):
-    """A copy of the byte-level BPE with one more token: two adjacent tokens that
-    tokenizers leaves apart, joined without a merge. Every static check passes (the
-    model takes whole-token pieces as they are), but tiktoken joins the pair wherever it
-    meets it: only comparing the engines on text finds it."""
-    import collections
-    import json
-    import shutil
-
-    from tokenizers import Tokenizer
-
-    shutil.copytree(tokenizer_dir, out_dir)
-    path = f"{out_dir}/tokenizer.json"
-    spec = json.load(open(path, encoding="utf-8"))
-    tok = Tokenizer.from_str(json.dumps(spec))
-    vocab = spec["model"]["vocab"]
-    pairs = collections.Counter()
-    for enc in tok.encode_batch(texts, add_special_tokens=False):
-        for c, d in zip(enc.tokens, enc.tokens[1:]):
-            if c.isascii() and c.isalpha() and d.isascii() and d.isalpha() \
-                    and c + d not in vocab:
-                pairs[c, d] += 1
-    (c, d), _ = pairs.most_common(1)[0]
-    vocab[c + d] = max(max(vocab.values()), *(a["id"] for a in spec["added_tokens"])) + 1
-    spec["model"]["ignore_merges"] = True
-    json.dump(spec, open(path, "w", encoding="utf-8"), ensure_ascii=False)
-    return out_dir, c + d
-
-
 def test_sample_check_catches_a_difference_the_static_checks_cannot(bpe_tokenizer,
                                                                      tmp_path):
     from spark_jobs.encode import Estimate, choose_engine
@@ -373,7 +310,8 @@ def test_engine_check_cli(bpe_tokenizer, spm_tokenizer, tmp_path, capsys):
     import shutil
 
     from conftest import SAMPLE
-    from leia.fast_bpe import main
+
+    from leia.twin_check import main
 
     jawiki = str(next(SAMPLE.glob("jawiki-*pages-articles.xml.bz2")))
     for tokenizer in (bpe_tokenizer, spm_tokenizer):

@@ -4,16 +4,18 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from conftest import copy_sample, read_xml
+from test_job_bad_input import page, write_xml
+
 from leia.wikidata import entities_in
 from spark_jobs.augment import run
 from spark_jobs.config import parse_args
 
-from conftest import copy_sample, read_xml
-from test_job_bad_input import page, write_xml
-
-DATA = Path(__file__).parent / "data" / "wikidata-json"
+DATA = Path(__file__).parents[1] / "data" / "wikidata-json"
 
 
+@pytest.mark.slow
 def test_wikidata_alignment_to_french(spark, tmp_path):
     dumps = copy_sample(tmp_path / "dumps", ["viwiki"])
     next(dumps.glob("viwiki-*-langlinks.sql.gz")).unlink()  # not needed for wikidata

@@ -15,7 +15,7 @@ import pytest
 from leia.dumps import plan_dumps, select_downloads
 from spark_jobs.fetch_dumps import FetchConfig, FetchError, run
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample" / "dumps"
 WIKIS = {"jawiki": "20210901", "elwikivoyage": "20191101"}
 

@@ -11,7 +11,7 @@ import pytest
 
 from leia import corpus_stats as cs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--wikis", "jawiki,viwiki", "--steps", "4", "--global-batch", "4",
         "--tasks", "xcodah_ja,xcsqa_ja", "--seeds", "2"]
 

@@ -19,7 +19,7 @@ from trainer.data import IGNORE, PackedSequences
 from trainer.main import token_loss_sum
 from trainer.parallelize import GlooReduceScatter, clip_grad_norm_
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", "3e-3",
         "--log-every", "1"]
 
@@ -50,6 +50,7 @@ def full_run(tiny_model, bpe_shards, tmp_path_factory):
     return out, r.stdout
 
 
+@pytest.mark.slow
 def test_loss_falls_and_the_export_loads_and_generates(full_run, bpe_shards):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -64,6 +65,10 @@ def test_loss_falls_and_the_export_loads_and_generates(full_run, bpe_shards):
     specials = bpe_shards[1]["special_tokens"]
     assert tok.convert_tokens_to_ids("<translate>") == specials["start_marker"]["id"]
     assert model.get_input_embeddings().weight.shape[0] == len(tok)
+    record = json.loads((out / "hf" / "leia.json").read_text())
+    assert record["markers"] == {"<translate>": specials["start_marker"]["id"],
+                                 "</translate>": specials["end_marker"]["id"]}
+    assert record["augmentation"] == bpe_shards[1]["augmentation"]
     ids = tok("Η Αθήνα", return_tensors="pt").input_ids
     gen = model.generate(ids, max_new_tokens=5, do_sample=False)
     assert gen.shape[1] == ids.shape[1] + 5
@@ -73,6 +78,7 @@ def test_loss_falls_and_the_export_loads_and_generates(full_run, bpe_shards):
     assert (out / "tb").is_dir()
 
 
+@pytest.mark.slow
 def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model,
                                                            bpe_shards, tmp_path):
     out = tmp_path / "killed"
@@ -92,6 +98,7 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
     assert losses(out) == losses(full_run[0])  # exactly: same data, state and RNG
 
 
+@pytest.mark.slow
 def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
         full_run, tiny_model, bpe_shards, tmp_path):
     runs = {"one": (1, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
@@ -103,6 +110,18 @@ def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
                 else "gathered once per step") in r.stdout  # auto on the CPU: never
     for name in ("two", "two-resharded"):
         assert losses(tmp_path / "one") == pytest.approx(losses(tmp_path / name), rel=1e-5)
+
+
+def test_the_exported_record_names_custom_markers():
+    from trainer.model import leia_record
+
+    augmentation = {"jawiki": {"strategy": "left", "markers": ["[[en:", "]]"]}}
+    manifest = {"special_tokens": {"start_marker": {"token": "[[en:", "id": 3000},
+                                   "end_marker": {"token": "]]", "id": 3001},
+                                   "bos": {"token": "<s>", "id": 1}},
+                "augmentation": augmentation, "loss_mask": "markers"}
+    assert leia_record(manifest) == {"markers": {"[[en:": 3000, "]]": 3001},
+                                     "augmentation": augmentation, "loss_mask": "markers"}
 
 
 def test_masked_positions_never_contribute(bpe_shards):
@@ -157,6 +176,7 @@ def _reduce_scatter_both_ways(rank, world, port, folder):
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_gloo_gradient_reduction_equals_reduce_scatter(tmp_path):
     world = 2
     torch.multiprocessing.spawn(_reduce_scatter_both_ways,
@@ -203,6 +223,7 @@ def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):
     assert all((p[0] == q[0]).all() for p, q in zip(a.next_step(8, 8), b.next_step(8, 8)))
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_path):
     r = torchrun(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST)
     assert r.returncode != 0 and "no manifest" in r.stderr
@@ -215,6 +236,7 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
     assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
 
 
+@pytest.mark.slow
 def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe_shards,
                                                                 tmp_path):
     out = tmp_path / "nan"
@@ -225,6 +247,7 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe
     assert (out / "checkpoints" / "step-000001" / "state.json").is_file()
 
 
+@pytest.mark.slow
 def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tmp_path):
     import shutil
     out = tmp_path / "partial"
@@ -241,6 +264,7 @@ def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tm
     assert losses(out) == losses(full_run[0])
 
 
+@pytest.mark.slow
 def test_too_little_disk_for_a_checkpoint_keeps_the_previous_one(full_run, tiny_model,
                                                                  bpe_shards, tmp_path):
     """A disk that fills up while a checkpoint is written, made portable with a file-size

@@ -1,7 +1,8 @@
 import pytest
 
-from leia.augment import Insertion, NameFilter, chosen, plan, render
-from leia.records import AugmentParams, augment_article
+from leia.augment import Insertion, chosen, plan, render
+from leia.params import AugmentParams, NameFilter
+from leia.records import augment_article
 
 
 def test_the_papers_example():

@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from encode_checks import check_layout, decoded, hidden_difference, normalised
 
 from leia.encode import Encoder
 from leia.shard_view import show
@@ -12,8 +13,6 @@ from leia.shards import ShardError, ShardSet
 from leia.tokenizer import load_tokenizer, token_layout
 from spark_jobs.encode import run
 from spark_jobs.encode_config import parse_args
-
-from test_encode import check_layout, normalised, decoded
 
 
 def load(path, kind="bpe"):
@@ -94,6 +93,7 @@ def test_bpe_shards_hold_the_augmented_articles(bpe_build, bpe_tokenizer, rows):
     assert manifest["layout"]["engine"] == "tiktoken"
 
 
+@pytest.mark.slow
 def test_engines_write_the_same_shards(spark, table, bpe_tokenizer, bpe_build, tmp_path):
     """--engine tokenizers (the reference) and the tiktoken twin: the same bytes."""
     src, manifest = bpe_build
@@ -108,10 +108,9 @@ def test_engines_write_the_same_shards(spark, table, bpe_tokenizer, bpe_build, t
         assert (out / f).read_bytes() == (src / f).read_bytes(), f
 
 
+@pytest.mark.slow
 def test_twin_that_differs_on_the_sample_is_not_used(spark, table, bpe_tokenizer, rows,
                                                      tmp_path):
-    from test_encode import hidden_difference
-
     texts = [r["text"] for k, r in rows.items() if r["text"] and k[0] == "eswiki"]
     folder, _ = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
     manifest = encode(spark, table, str(folder), tmp_path / "shards", "--wikis", "eswiki")
@@ -142,6 +141,7 @@ def test_shards_are_balanced_and_reproducible(bpe_build):
         assert {doc_hash(*k) % len(sizes) for k in keys} == {s.record["index"]}
 
 
+@pytest.mark.slow
 def test_sentencepiece_with_masked_names(spark, table, spm_tokenizer, rows, tmp_path):
     manifest = encode(spark, table, spm_tokenizer, tmp_path / "spm", "--mask-names",
                       "--wikis", "jawiki,elwikivoyage,ruwiki")
@@ -153,6 +153,7 @@ def test_sentencepiece_with_masked_names(spark, table, spm_tokenizer, rows, tmp_
     assert shards.manifest["loss_mask"] == "markers+names"
 
 
+@pytest.mark.slow
 def test_no_augmentation_baseline(spark, table, bpe_tokenizer, rows, tmp_path):
     manifest = encode(spark, table, bpe_tokenizer, tmp_path / "plain", "--no-augmentation")
     tok = load(bpe_tokenizer)
@@ -163,8 +164,10 @@ def test_no_augmentation_baseline(spark, table, bpe_tokenizer, rows, tmp_path):
         break
 
 
+@pytest.mark.slow
 def test_uint32_when_the_vocabulary_does_not_fit(spark, table, rows, tmp_path):
     from conftest import _sample_texts
+
     from leia.toy_tokenizer import train_bpe
 
     big = str(train_bpe(_sample_texts(1 << 20), tmp_path / "big", 1000,
@@ -179,6 +182,7 @@ def test_uint32_when_the_vocabulary_does_not_fit(spark, table, rows, tmp_path):
     assert shards.manifest["special_tokens"]["start_marker"]["id"] in shards.shards[0].tokens
 
 
+@pytest.mark.slow
 def test_rerun_after_a_crash_keeps_complete_shards(spark, table, bpe_tokenizer, bpe_build,
                                                    tmp_path):
     src, manifest = bpe_build
@@ -209,6 +213,7 @@ def test_rerun_after_a_crash_keeps_complete_shards(spark, table, bpe_tokenizer, 
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_other_arguments_rebuild_and_remove_stale_shards(spark, table, bpe_tokenizer,
                                                          bpe_build, tmp_path):
     src, manifest = bpe_build

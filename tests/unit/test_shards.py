@@ -1,0 +1,78 @@
+"""The shard format on its own: what the writer writes, the reader reads back."""
+
+import json
+
+import numpy as np
+import pytest
+
+from leia import shards as fmt
+from leia.shards import DocumentTokens, ShardError, ShardSet
+
+
+def docs(rng, n, vocab):
+    out = []
+    for i in range(n):
+        length = int(rng.integers(0, 40))
+        out.append(DocumentTokens(i % 2, 1000 + i, rng.integers(0, vocab, length),
+                                  (rng.random(length) > 0.2).astype(np.uint8)))
+    return out
+
+
+def write_folder(root, shards, vocab=70000):
+    """A folder as the encoder leaves it: shards, their records, then the manifest."""
+    dtype = fmt.token_dtype(vocab)
+    records = [fmt.write_shard(str(root), fmt.shard_name(i), d, dtype)
+               for i, d in enumerate(shards)]
+    manifest = {"format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION,
+                "dtype": dtype, "wikis": ["jawiki", "zhwiki"], "shards": records}
+    (root / fmt.MANIFEST).write_text(json.dumps(manifest))
+    return records
+
+
+def test_write_then_read_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    written = [docs(rng, 7, 70000), docs(rng, 0, 70000), docs(rng, 5, 70000)]
+    records = write_folder(tmp_path, written)
+    assert records[0]["dtype"] == "uint32"
+    assert all(fmt.shard_complete(str(tmp_path), r) for r in records)
+
+    s = ShardSet(tmp_path, verify=True)
+    flat = [d for shard in written for d in shard]
+    assert s.num_documents == len(flat)
+    assert s.num_tokens == sum(len(d.tokens) for d in flat)
+    for got, want in zip(s.documents(), flat, strict=True):
+        assert (got.wiki, got.page_id) == (["jawiki", "zhwiki"][want.wiki_index],
+                                           want.page_id)
+        assert np.array_equal(got.tokens, want.tokens)
+        assert np.array_equal(got.mask, want.mask)
+    # Any range of the stream, across shard boundaries too.
+    stream = np.concatenate([d.tokens for d in flat])
+    mask = np.concatenate([d.mask for d in flat])
+    for lo, hi in [(0, 0), (0, 5), (3, s.num_tokens), (s.num_tokens - 1, s.num_tokens)]:
+        toks, m = s.read(lo, hi)
+        assert np.array_equal(toks, stream[lo:hi]) and np.array_equal(m, mask[lo:hi])
+    with pytest.raises(IndexError):
+        s.read(0, s.num_tokens + 1)
+
+
+def test_small_vocabularies_take_two_bytes_a_token(tmp_path):
+    write_folder(tmp_path, [docs(np.random.default_rng(1), 3, 500)], vocab=500)
+    s = ShardSet(tmp_path)
+    assert s.dtype == "uint16" and s.shards[0].tokens.dtype.itemsize == 2
+    assert (tmp_path / "shard-000000.tokens.bin").stat().st_size == 2 * s.num_tokens
+
+
+def test_damage_is_named(tmp_path):
+    write_folder(tmp_path, [docs(np.random.default_rng(2), 4, 500)], vocab=500)
+    tokens = tmp_path / "shard-000000.tokens.bin"
+    data = bytearray(tokens.read_bytes())
+    data[0] ^= 0xFF
+    tokens.write_bytes(bytes(data))
+    with pytest.raises(ShardError, match="shard-000000.tokens.bin: sha256 differs"):
+        ShardSet(tmp_path, verify=True)
+    tokens.write_bytes(bytes(data[:-2]))
+    with pytest.raises(ShardError, match="bytes where the manifest says"):
+        ShardSet(tmp_path)
+    (tmp_path / fmt.MANIFEST).unlink()
+    with pytest.raises(ShardError, match="no manifest.*1 shard"):
+        ShardSet(tmp_path)
