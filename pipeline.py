@@ -39,7 +39,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
-from leia.cli import parse_config  # noqa: E402
+from leia.cli import field_help, parse_config, to_argv  # noqa: E402
+from spark_jobs.config import AugmentConfig  # noqa: E402
+from spark_jobs.encode_config import EncodeConfig  # noqa: E402
+from trainer.config import TrainConfig  # noqa: E402
+from trainer.eval_config import EvalConfig  # noqa: E402
 
 STAGES = ("corpus", "tokenizer", "model", "shards", "train", "evaluate", "report")
 PAPER_LANGS = ("ar", "es", "hi", "ja", "ru", "sw", "zh")
@@ -60,19 +64,19 @@ class PipelineConfig:
         "help": "re-run stages whose output is already complete"})
     baseline: bool = field(default=True, metadata={
         "help": "also train and evaluate the plain-Wikipedia baseline"})
-    steps: int = field(default=40, metadata={"help": "training steps"})
-    seq_len: int = field(default=128, metadata={"help": "training sequence length"})
-    global_batch: int = field(default=8, metadata={"help": "sequences per step"})
-    lr: float = field(default=3e-3, metadata={
-        "help": "peak learning rate (the tiny model needs a large one; the paper's "
-                "7B recipe uses 5e-6)"})
+    # The training and evaluation settings the pipeline passes on; their help is the
+    # stage's own, their defaults suit the tiny model (the paper's 7B recipe is
+    # trainer/main.py's default).
+    steps: int = field(default=40, metadata=field_help(TrainConfig, "steps"))
+    seq_len: int = field(default=128, metadata=field_help(TrainConfig, "seq_len"))
+    global_batch: int = field(default=8, metadata=field_help(TrainConfig, "global_batch"))
+    lr: float = field(default=3e-3, metadata=field_help(TrainConfig, "lr"))
     procs: int = field(default=2, metadata={"help": "torchrun processes for training"})
     tasks: str = field(default=",".join([f"xcodah_{x}" for x in PAPER_LANGS]
                                         + [f"xcsqa_{x}" for x in PAPER_LANGS]),
-                       metadata={"help": "evaluation tasks"})
-    eval_data: str = field(default="data/xcsr-sample", metadata={
-        "help": "X-CSR folder or hub dataset (default: the bundled fixture)"})
-    seeds: int = field(default=5, metadata={"help": "evaluation seeds"})
+                       metadata=field_help(EvalConfig, "tasks"))
+    eval_data: str = field(default="data/xcsr-sample", metadata=field_help(EvalConfig, "data"))
+    seeds: int = field(default=5, metadata=field_help(EvalConfig, "seeds"))
 
     def stage_list(self) -> list[str]:
         picked = [s.strip() for s in self.stages.split(",") if s.strip()]
@@ -150,8 +154,9 @@ class Pipeline:
 
     def corpus(self):
         self.step("corpus", self.out / "corpus" / "stats" / "_delta_log",
-                  ["spark_jobs/augment.py", "--dumps", self.dumps,
-                   "--wikis", self.cfg.wikis, "--out", str(self.out / "corpus")],
+                  ["spark_jobs/augment.py", *to_argv(
+                      AugmentConfig, dumps=self.dumps, wikis=self.cfg.wikis,
+                      out=str(self.out / "corpus"))],
                   in_process="spark_jobs.augment")
 
     def tokenizer(self):
@@ -168,20 +173,22 @@ class Pipeline:
         for v in self.variants:
             out = self.out / "shards" / v
             self.step(f"shards ({v})", out / "manifest.json",
-                      ["spark_jobs/encode.py", "--table", str(self.out / "corpus" / "augmented"),
-                       "--tokenizer", self.tok, "--out", str(out)]
-                      + (["--no-augmentation"] if v == "plain" else []),
+                      ["spark_jobs/encode.py", *to_argv(
+                          EncodeConfig, table=str(self.out / "corpus" / "augmented"),
+                          tokenizer=self.tok, out=str(out))]
+                      + (to_argv(EncodeConfig, augmentation=False) if v == "plain" else []),
                       in_process="spark_jobs.encode")
 
     def train(self):
         for v in self.variants:
             run = self.out / "runs" / v
             self.step(f"train ({v})", run / "hf" / "model.safetensors",
-                      ["trainer/main.py", "--model", self.base,
-                       "--shards", str(self.out / "shards" / v), "--out", str(run),
-                       "--steps", str(self.cfg.steps), "--seq-len", str(self.cfg.seq_len),
-                       "--global-batch", str(self.cfg.global_batch), "--lr", str(self.cfg.lr),
-                       "--log-every", "10"] + ([] if self.dirty else ["--resume"]),
+                      ["trainer/main.py", *to_argv(
+                          TrainConfig, model=self.base, shards=str(self.out / "shards" / v),
+                          out=str(run), steps=self.cfg.steps, seq_len=self.cfg.seq_len,
+                          global_batch=self.cfg.global_batch, lr=self.cfg.lr,
+                          log_every=10)]
+                      + ([] if self.dirty else to_argv(TrainConfig, resume=True)),
                       torchrun=True)
 
     def evaluate(self):
@@ -190,9 +197,9 @@ class Pipeline:
         for name, model in models.items():
             out = self.out / "eval" / name
             self.step(f"evaluate ({name})", out / "metrics.json",
-                      ["-m", "trainer.evaluate", "--model", model, "--tasks", self.cfg.tasks,
-                       "--data", self.eval_data, "--out", str(out),
-                       "--seeds", str(self.cfg.seeds)])
+                      ["-m", "trainer.evaluate", *to_argv(
+                          EvalConfig, model=model, tasks=self.cfg.tasks,
+                          data=self.eval_data, out=str(out), seeds=self.cfg.seeds)])
 
     def report(self):
         runs = [f"{n}={self.out / 'eval' / n}" for n in ["base", *reversed(self.variants)]]

@@ -46,7 +46,7 @@ def plan(wiki: str, page_id: int, links: list[tuple[int, int, str | None]],
     return out
 
 
-def render(text: str, insertions: list[Insertion], strategy: str = "right",
+def augmented_text(text: str, insertions: list[Insertion], strategy: str = "right",
            markers: tuple[str, str] = DEFAULT_MARKERS) -> str:
     """The augmented text as people read it. Tokenisers must use the offsets instead:
     the article may itself contain the marker strings."""

@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 from .params import DEFAULT_MARKERS
+from .shards import MANIFEST, Manifest
 from .tables import PARTITION_COLUMN
 
 
@@ -42,10 +43,11 @@ def shard_tokens(shard_dir: str | Path | None) -> dict[str, int]:
     """Tokens per wiki in a shard folder, from its manifest (complete builds only)."""
     if not shard_dir:
         return {}
-    f = Path(shard_dir) / "manifest.json"
+    f = Path(shard_dir) / MANIFEST
     if not f.is_file():
         return {}
-    return {w: v["tokens"] for w, v in json.loads(f.read_text())["per_wiki"].items()}
+    manifest = Manifest.from_json(json.loads(f.read_text()), str(f))
+    return {w: v["tokens"] for w, v in manifest.per_wiki.items()}
 
 
 def per_wiki(root, leia_shards=None, plain_shards=None, wikis=None):

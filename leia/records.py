@@ -28,6 +28,8 @@ class WikiContext:
     wiki: str
     lang: str
     site: SiteInfo
+    variant: str | None = None
+    """The LanguageConverter variant the text shows (None: the wiki's main one)."""
 
 
 def parse_record(record: str, position: int, ctx: WikiContext, source_file: str
@@ -82,7 +84,7 @@ def _page_row(page: Page, ctx: WikiContext, source_file: str, position: int,
         return _row(*common, revision_id=page.revision_id, nbytes=nbytes,
                     reject=f"non_wikitext_content_model: {page.model}")
     try:
-        ex = extract(page.text, ctx.site, ctx.lang)
+        ex = extract(page.text, ctx.site, ctx.lang, variant=ctx.variant)
     except RecursionError:
         return _row(*common, revision_id=page.revision_id, nbytes=nbytes,
                     reject="parse_error: nesting too deep")
@@ -99,7 +101,7 @@ def augment_article(wiki: str, page_id: int, links: list[tuple[int, int, str]],
                     params: AugmentParams) -> tuple[list[tuple], list[tuple]]:
     """The ``articles.links`` array and the ``augmented.insertions`` array of one
     article. ``resolved`` maps a link's ordinal to (target page id, pivot title); links
-    missing from it lead nowhere known. ``render`` turns the insertions into text."""
+    missing from it lead nowhere known. ``augmented_text`` turns the insertions into text."""
     full, spans = [], []
     for i, (start, end, target) in enumerate(links):
         target_id, pivot_title = resolved.get(i, (None, None))

@@ -10,6 +10,27 @@ from pathlib import Path
 from .shards import ShardError, ShardSet
 
 
+def summary(shards: ShardSet) -> str:
+    """A shard folder in a few lines: sizes, tokenizer, markers, loss mask, source."""
+    m = shards.manifest
+    t, tok = m.totals, m.tokenizer
+    lines = [
+        f"{shards.root}: {len(shards.shards)} shard(s), {shards.num_documents:,} documents, "
+        f"{shards.num_tokens:,} tokens ({m.dtype})",
+        f"  tokenizer   {tok['name']} (vocabulary {tok['vocab_size']:,}, sha256 "
+        f"{tok['vocab_sha256'][:12]})",
+        "  special     " + ", ".join(f"{k}={v['token']}:{v['id']}"
+                                     for k, v in m.special_tokens.items()),
+        f"  loss mask   {m.loss_mask} ({t['masked']:,} tokens not trained on)",
+        f"  source      {m.source['table']} version {m.source['version']}, "
+        f"wikis {', '.join(shards.wikis)}",
+        f"  insertions  {t['placed']:,} placed, {t['moved']:,} moved to a token "
+        f"boundary, {t['dropped']:,} dropped; {t['empty_documents']:,} empty "
+        "article(s) skipped",
+    ]
+    return "\n".join(lines)
+
+
 def show(root: str, tokenizer=None, docs: int = 3, verify: bool = False,
          width: int = 600, file=None) -> ShardSet:
     """Print a shard folder's summary and a few documents decoded with the markers
@@ -17,7 +38,7 @@ def show(root: str, tokenizer=None, docs: int = 3, verify: bool = False,
     one saved with the shards."""
     file = file or sys.stdout
     shards = ShardSet(root, verify=verify)
-    print(shards.summary(), file=file)
+    print(summary(shards), file=file)
     if verify:
         print("  verified    sha256 of every file matches the manifest", file=file)
     if docs <= 0:

@@ -17,6 +17,7 @@ complete: a shard without its record, or a folder without a manifest, is unfinis
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -44,6 +45,61 @@ RERUN = "re-run spark_jobs/encode.py with the same arguments to rebuild it"
 class ShardError(ValueError):
     """A shard folder that cannot be used as it is (missing, truncated, corrupt, or made
     for another tokenizer). The message names the file and what to do."""
+
+
+@dataclass
+class Manifest:
+    """``manifest.json``: what a shard folder holds and how it was made. The encoder
+    writes it last; every reader gets it from ``Manifest.from_json``."""
+
+    created: str
+    fingerprint: str
+    """sha256 of everything that makes two builds the same; a re-run reuses only the
+    shards of a build with the same fingerprint."""
+    tokenizer: dict
+    """name, class, vocab_size (markers included), vocab_sha256 (of the token -> id map)."""
+    special_tokens: dict
+    """role (start_marker, end_marker, bos, eos) -> {token, id}."""
+    dtype: str
+    loss_mask: str
+    layout: dict
+    """prefix and suffix ids around each article, append_eos, off_boundary, engine."""
+    source: dict
+    """The Delta table (``table``) and its ``version``."""
+    wikis: list
+    augmentation: dict | None
+    """Per wiki: strategy, prob, seed, markers, pivot, run_id; None for a build without
+    insertions (``--no-augmentation``)."""
+    tokens_per_shard: int
+    totals: dict
+    per_wiki: dict
+    shards: list
+    """Each shard's completion record: name, files, sha256, dtype, counts."""
+    seconds: float
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def markers(self) -> tuple[str, str]:
+        return (self.special_tokens["start_marker"]["token"],
+                self.special_tokens["end_marker"]["token"])
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        return {"format": d.pop("format"), "format_version": d.pop("format_version"), **d}
+
+    @classmethod
+    def from_json(cls, d: dict, where: str = MANIFEST) -> "Manifest":
+        if d.get("format") != FORMAT:
+            raise ShardError(f"{where}: not a {FORMAT} manifest")
+        if d.get("format_version") != FORMAT_VERSION:
+            raise ShardError(f"{where}: format version {d.get('format_version')}, this "
+                             f"reader reads {FORMAT_VERSION}; {RERUN}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = sorted(names - set(d))
+        if missing:
+            raise ShardError(f"{where}: no {', '.join(missing)}; {RERUN}")
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def shard_name(index: int) -> str:
@@ -208,17 +264,12 @@ class ShardSet:
                 + (f" ({len(unfinished)} shard(s) were written before the build stopped)"
                    if unfinished else "") + f"; {RERUN}")
         try:
-            self.manifest = json.loads(path.read_text())
-        except ValueError as e:
+            self.manifest = Manifest.from_json(json.loads(path.read_text()), str(path))
+        except json.JSONDecodeError as e:
             raise ShardError(f"{path}: not valid JSON ({e}); {RERUN}") from None
-        if self.manifest.get("format") != FORMAT:
-            raise ShardError(f"{path}: not a {FORMAT} manifest")
-        if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise ShardError(f"{path}: format version {self.manifest.get('format_version')}"
-                             f", this reader reads {FORMAT_VERSION}; {RERUN}")
-        self.dtype = self.manifest["dtype"]
-        self.wikis: list[str] = self.manifest["wikis"]
-        self.shards = [Shard(self.root, r) for r in self.manifest["shards"]]
+        self.dtype = self.manifest.dtype
+        self.wikis: list[str] = self.manifest.wikis
+        self.shards = [Shard(self.root, r) for r in self.manifest.shards]
         sizes = np.array([len(s.tokens) for s in self.shards], dtype=np.int64)
         self._starts = np.concatenate([[0], np.cumsum(sizes)])
         if verify:
@@ -234,7 +285,7 @@ class ShardSet:
 
     @property
     def special_ids(self) -> dict[str, int]:
-        return {k: v["id"] for k, v in self.manifest["special_tokens"].items()}
+        return {k: v["id"] for k, v in self.manifest.special_tokens.items()}
 
     def verify(self) -> None:
         """Check every file's sha256 against the manifest (reads everything)."""
@@ -245,12 +296,12 @@ class ShardSet:
         """Fail clearly unless ``tokenizer`` (a transformers tokenizer with the markers
         added, or a ``tokenizers.Tokenizer``) gives the ids these shards were made with."""
         vocab, size = _vocab_of(tokenizer)
-        want = self.manifest["tokenizer"]
+        want = self.manifest.tokenizer
         where = f"the shards in {self.root} were made with {want['name']!r}"
         if size != want["vocab_size"]:
             raise ShardError(f"tokenizer mismatch: {where} (vocabulary {want['vocab_size']}"
                              f" tokens, markers included), the given tokenizer has {size}")
-        for role, spec in self.manifest["special_tokens"].items():
+        for role, spec in self.manifest.special_tokens.items():
             got = vocab.get(spec["token"])
             if got != spec["id"]:
                 raise ShardError(f"tokenizer mismatch: {where}, where {role} "
@@ -288,25 +339,6 @@ class ShardSet:
                 wiki_index, page_id = (int(x) for x in s.ids[i])
                 yield Document(self.wikis[wiki_index], page_id, s.tokens[lo:hi],
                                s.mask[lo:hi])
-
-    def summary(self) -> str:
-        m = self.manifest
-        t = m["totals"]
-        lines = [
-            f"{self.root}: {len(self.shards)} shard(s), {self.num_documents:,} documents, "
-            f"{self.num_tokens:,} tokens ({m['dtype']})",
-            f"  tokenizer   {m['tokenizer']['name']} (vocabulary {m['tokenizer']['vocab_size']:,},"
-            f" sha256 {m['tokenizer']['vocab_sha256'][:12]})",
-            "  special     " + ", ".join(f"{k}={v['token']}:{v['id']}"
-                                         for k, v in m["special_tokens"].items()),
-            f"  loss mask   {m['loss_mask']} ({t['masked']:,} tokens not trained on)",
-            f"  source      {m['source']['table']} version {m['source']['version']}, "
-            f"wikis {', '.join(self.wikis)}",
-            f"  insertions  {t['placed']:,} placed, {t['moved']:,} moved to a token "
-            f"boundary, {t['dropped']:,} dropped; {t['empty_documents']:,} empty "
-            "article(s) skipped",
-        ]
-        return "\n".join(lines)
 
 
 def _vocab_of(tokenizer) -> tuple[dict[str, int], int]:

@@ -90,7 +90,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     wikis = sorted(dumps)
     out = cfg.out.rstrip("/")
     params = cfg.params()
-    params_meta = params.to_json()
+    params_meta = {**params.to_json(), "variant": cfg.variant}
     inputs = {w: input_sizes(d, sizes) for w, d in dumps.items()}
     if cfg.skip_unchanged:
         done = unchanged_wikis(spark, out, dumps, params_meta, inputs)
@@ -124,7 +124,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log(f"reading {sum(len(d.xml) for d in readable.values())} XML file(s) of "
         f"{len(readable)} wiki(s)")
 
-    pages = read.read_pages(spark, readable, sites, cfg.split_mb, sizes, cfg.xml_reader)
+    pages = read.read_pages(spark, readable, sites, cfg.split_mb, sizes, cfg.xml_reader,
+                            cfg.variant)
     # The two frames that hold article text are cached on disk only: Spark builds a
     # cache batch in a heap buffer that its memory manager does not count, and with the
     # text already cached in the heap a 1 GB dump ran the default 1 GB heap out.
@@ -144,17 +145,17 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     # many times, and each read of the disk cache deserialises every article's text.
     texts = pages.filter("reject IS NULL AND ns = 0 AND NOT is_redirect").select(
         "seq", "text")
-    pages = materialise(pages.drop("text"))
+    pages = persist_now(pages.drop("text"))
     ns0, dup_rejects = build.dedupe_pages(pages)
     articles = ns0.filter("NOT is_redirect")
-    titles = materialise(build.page_titles(ns0, pages_sql))
+    titles = persist_now(build.page_titles(ns0, pages_sql))
     log("resolving redirects")
     redirects, redirect_rejects = build.resolve_redirects(ns0, redirects_sql, titles)
-    redirects, redirect_rejects = materialise(redirects), materialise(redirect_rejects)
+    redirects, redirect_rejects = persist_now(redirects), persist_now(redirect_rejects)
     log("aligning titles to the pivot language")
     targets = build.link_targets(titles, redirects)
     aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
-    aligned = materialise(aligned)
+    aligned = persist_now(aligned)
     resolved = build.resolve_links(articles, targets, aligned)
     dates = {w: d.date for w, d in dumps.items()}
     planned = build.plan_insertions(articles, resolved, params).persist(
@@ -174,8 +175,8 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     log("augmenting, writing articles")
     write.replace_wikis(full, f"{out}/articles", "articles", wikis, meta)
     log("writing augmented")
-    write.replace_wikis(build.render(full, params), f"{out}/augmented", "augmented", wikis,
-                        meta)
+    write.replace_wikis(build.add_augmented_text(full, params), f"{out}/augmented",
+                        "augmented", wikis, meta)
     log("writing stats")
     stats = collect_stats(pages, planned, rejects, wikis)
     seconds = time.time() - t0
@@ -253,7 +254,7 @@ def read_sql_tables(spark, readable: dict[str, WikiDump], sites, cfg: AugmentCon
     if not files:
         return None, None, None, None
     first_letter = {w: s.first_letter for w, s in sites.items()}
-    rows = materialise(read.read_sql(spark, files, cfg.pivot, first_letter))
+    rows = persist_now(read.read_sql(spark, files, cfg.pivot, first_letter))
     present = {t for t, _ in files.values()}
 
     def table(name, *cols):
@@ -269,7 +270,7 @@ def read_sql_tables(spark, readable: dict[str, WikiDump], sites, cfg: AugmentCon
     return langlinks, pages, redirects, rejects
 
 
-def materialise(df):
+def persist_now(df):
     """Compute a frame once and keep it (memory, then disk). Later plans start from the
     cached rows: they never go back through a Python parser, and Spark's optimizer does
     not re-analyse the whole lineage (the iterated redirect joins made that take

@@ -211,15 +211,15 @@ def attach_text(planned: DataFrame, texts: DataFrame, dump_dates: dict[str, str]
             .withColumn("dump_date", dates[F.col("wiki")]))
 
 
-def render(full: DataFrame, params: AugmentParams) -> DataFrame:
+def add_augmented_text(full: DataFrame, params: AugmentParams) -> DataFrame:
     """``full`` with ``augmented_text``, rendered in the JVM from the offsets (the same
-    rendering as ``leia.augment.render``, which tests compare)."""
-    return full.withColumn("augmented_text", render_column(
+    rendering as ``leia.augment.augmented_text``, which tests compare)."""
+    return full.withColumn("augmented_text", augmented_text_column(
         F.col("text"), F.col("insertions"), params.strategy, params.markers))
 
 
-def render_column(text, insertions, strategy: str, markers: tuple[str, str]):
-    """``leia.augment.render`` as a Spark column: splice each name in at its offset
+def augmented_text_column(text, insertions, strategy: str, markers: tuple[str, str]):
+    """``leia.augment.augmented_text`` as a Spark column: splice each name in at its offset
     (character offsets, as Spark's substring counts them too)."""
     keeps_anchor = strategy_of(strategy).keeps_anchor
 

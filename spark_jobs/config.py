@@ -45,6 +45,11 @@ class AugmentConfig:
     strip_parentheses: bool = field(default=True, metadata={
         "help": "drop parenthesised parts of pivot titles ('Mercury (planet)' -> "
                 "'Mercury'), as the paper does"})
+    variant: str | None = field(default=None, metadata={
+        "help": "script variant that LanguageConverter markup (-{zh-hans:...; "
+                "zh-hant:...}-) shows, for the wikis of its language: zh-hans, zh-hant, "
+                "zh-tw, sr-el... (default: each wiki's main variant, else each rule's "
+                "first)"})
     alignment: str = field(default="langlinks", metadata={
         "help": "where pivot titles come from: the langlinks SQL tables, the Wikidata "
                 "JSON sitelinks (--wikidata), or both (langlinks first)",

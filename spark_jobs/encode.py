@@ -263,8 +263,8 @@ def build_fingerprint(cfg: EncodeConfig, source: Source, tokenizer_info: dict,
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def run(spark, cfg: EncodeConfig) -> dict:
-    """Encode and write the shard folder; returns the manifest."""
+def run(spark, cfg: EncodeConfig) -> fmt.Manifest:
+    """Encode and write the shard folder; returns its manifest."""
     t0 = time.time()
     source = read_source(spark, cfg)
     check_executors(spark)
@@ -283,10 +283,12 @@ def run(spark, cfg: EncodeConfig) -> dict:
     fs, base = storage.filesystem(cfg.out)
     manifest_path = f"{base}/{fmt.MANIFEST}"
     old = storage.read_json(fs, manifest_path)
-    if old and old.get("fingerprint") == fingerprint and all(
-            fmt.shard_complete(cfg.out, r, verify=False) for r in old["shards"]):
-        log(f"{cfg.out} is already this build ({len(old['shards'])} shards): nothing to do")
-        return old
+    done_before = earlier_build(old, manifest_path)
+    if done_before and done_before.fingerprint == fingerprint and all(
+            fmt.shard_complete(cfg.out, r, verify=False) for r in done_before.shards):
+        log(f"{cfg.out} is already this build ({len(done_before.shards)} shards): "
+            "nothing to do")
+        return done_before
     if old:  # a rebuild must never look finished before it is
         fs.delete_file(manifest_path)
     done = find_done(spark, cfg.out, fingerprint)
@@ -319,24 +321,21 @@ def run(spark, cfg: EncodeConfig) -> dict:
         for w, (d, n) in r["per_wiki"].items():
             per_wiki[w]["documents"] += d
             per_wiki[w]["tokens"] += n
-    manifest = {
-        "format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "fingerprint": fingerprint, **info, "dtype": dtype,
-        "loss_mask": cfg.mask_policy,
-        "layout": {"prefix": list(layout.prefix), "suffix": list(layout.suffix),
-                   "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary,
-                   "engine": "tiktoken" if layout.twin else "tokenizers"},
-        "source": {"table": source.table, "version": source.version},
-        "wikis": source.wikis,
-        "augmentation": None if not cfg.augmentation else {
+    manifest = fmt.Manifest(
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        fingerprint=fingerprint, tokenizer=info["tokenizer"],
+        special_tokens=info["special_tokens"], dtype=dtype, loss_mask=cfg.mask_policy,
+        layout={"prefix": list(layout.prefix), "suffix": list(layout.suffix),
+                "append_eos": cfg.append_eos, "off_boundary": cfg.off_boundary,
+                "engine": "tiktoken" if layout.twin else "tokenizers"},
+        source={"table": source.table, "version": source.version},
+        wikis=source.wikis,
+        augmentation=None if not cfg.augmentation else {
             w: augmentation_record(source.params[w], source.meta[w].get("run_id"))
             for w in source.wikis},
-        "tokens_per_shard": cfg.tokens_per_shard,
-        "totals": totals, "per_wiki": per_wiki, "shards": records,
-        "seconds": round(time.time() - t0, 1),
-    }
-    storage.write_json_atomic(fs, manifest_path, manifest)
+        tokens_per_shard=cfg.tokens_per_shard, totals=totals, per_wiki=per_wiki,
+        shards=records, seconds=round(time.time() - t0, 1))
+    storage.write_json_atomic(fs, manifest_path, manifest.to_json())
     keep = {fmt.MANIFEST} | {fmt.record_name(r["name"]) for r in records} | {
         f for r in records for f in r["files"].values()}
     removed = remove_stale(cfg.out, keep)
@@ -345,13 +344,20 @@ def run(spark, cfg: EncodeConfig) -> dict:
     return manifest
 
 
-def print_summary(manifest: dict, out: str) -> None:
-    t = manifest["totals"]
-    print(f"\nwrote {out}: {len(manifest['shards'])} shard(s), {t['documents']:,} "
-          f"documents, {t['tokens']:,} tokens ({manifest['dtype']}), "
-          f"{manifest['seconds']} s")
+def earlier_build(old: dict | None, where: str) -> fmt.Manifest | None:
+    """The manifest an earlier build left, if this reader can use it."""
+    try:
+        return fmt.Manifest.from_json(old, where) if old else None
+    except fmt.ShardError:
+        return None  # another format: rebuilt from scratch
+
+
+def print_summary(manifest: fmt.Manifest, out: str) -> None:
+    t = manifest.totals
+    print(f"\nwrote {out}: {len(manifest.shards)} shard(s), {t['documents']:,} "
+          f"documents, {t['tokens']:,} tokens ({manifest.dtype}), {manifest.seconds} s")
     print(f"{'wiki':<16}{'documents':>12}{'tokens':>14}")
-    for w, s in manifest["per_wiki"].items():
+    for w, s in manifest.per_wiki.items():
         print(f"{w:<16}{s['documents']:>12,}{s['tokens']:>14,}")
     print(f"insertions: {t['placed']:,} placed ({t['moved']:,} moved to the nearest token "
           f"boundary), {t['dropped']:,} dropped; {t['masked']:,} tokens masked from the "
@@ -359,7 +365,7 @@ def print_summary(manifest: dict, out: str) -> None:
     print(f"inspect: python -m leia.shards {out}")
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> fmt.Manifest:
     cfg = parse_args(argv)
     print("leia encode: config\n" + cfg.to_json(), flush=True)
     # One task per core already; the tokenizer's own thread pool would oversubscribe.

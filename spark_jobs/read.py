@@ -69,7 +69,7 @@ def read_siteinfo(spark, dump: WikiDump) -> SiteInfo:
 
 def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
                split_mb: float, sizes: dict[str, int] | None = None,
-               reader: str = "auto"):
+               reader: str = "auto", variant: str | None = None):
     """Every page of every requested wiki, parsed: one row per page (PAGES_SCHEMA).
 
     Each file is cut into pieces of ``split_mb`` compressed MB, one task each. .bz2
@@ -77,9 +77,15 @@ def read_pages(spark, dumps: dict[str, WikiDump], sites: dict[str, SiteInfo],
     "python" = also any URI pyarrow's file systems open, "hadoop" = none) are read by
     ``leia.bz2blocks`` (libbz2); the rest by Spark's text source split on ``</page>``
     (Hadoop's bzip2 codec, in Java). ``position`` is the start of the piece the page
-    was read in; ``sizes`` are the files' sizes (listed when missing)."""
-    contexts = {_base(path): WikiContext(wiki, language_of(wiki), sites[wiki])
-                for wiki, dump in dumps.items() for path in dump.xml}
+    was read in; ``sizes`` are the files' sizes (listed when missing). ``variant``
+    (``zh-hant``...) applies to the wikis of its language."""
+    def context(wiki):
+        lang = language_of(wiki)
+        own = variant if variant and variant.split("-")[0] == lang else None
+        return WikiContext(wiki, lang, sites[wiki], own)
+
+    contexts = {_base(path): context(wiki) for wiki, dump in dumps.items()
+                for path in dump.xml}
     paths = [path for dump in dumps.values() for path in dump.xml]
     split = max(1, int(split_mb * (1 << 20)))
     limit_batches(spark)

@@ -93,9 +93,8 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
 
     # Data, and the tokenizer check: the shards' ids must be the model's.
     shards = ShardSet(cfg.shards)
-    specials = shards.manifest["special_tokens"]
-    markers = (specials["start_marker"]["token"], specials["end_marker"]["token"])
-    tokenizer = load_tokenizer(cfg.model, markers)  # the model's own, plus the markers
+    specials = shards.manifest.special_tokens
+    tokenizer = load_tokenizer(cfg.model, shards.manifest.markers)  # its own, plus markers
     shards.check_tokenizer(tokenizer)
     data = PackedSequences(shards, cfg.seq_len, rank, world, cfg.seed)
     accum = cfg.accumulation(world)

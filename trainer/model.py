@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from leia.shards import Manifest
+
 
 @contextlib.contextmanager
 def params_on_meta():
@@ -127,7 +129,7 @@ def _is_tied(model, name: str) -> bool:
 
 
 def export(model: nn.Module, config, tokenizer, out: Path, rank: int,
-           manifest: dict) -> None:
+           manifest: Manifest) -> None:
     """Save the model in Hugging Face format (safetensors, config, tokenizer with the
     markers), and ``leia.json``: the markers and augmentation of the shards it was
     trained on (``manifest``). The full state dict is gathered to rank 0's CPU memory.
@@ -154,11 +156,10 @@ def export(model: nn.Module, config, tokenizer, out: Path, rank: int,
     out.rename(final)
 
 
-def leia_record(manifest: dict) -> dict:
+def leia_record(manifest: Manifest) -> dict:
     """What an exported model says of its LEIA training: its markers ({token: id}), and
     the shards' augmentation (per wiki) and loss-mask policy."""
-    specials = manifest["special_tokens"]
+    specials = manifest.special_tokens
     return {"markers": {specials[r]["token"]: specials[r]["id"]
                         for r in ("start_marker", "end_marker")},
-            "augmentation": manifest.get("augmentation"),
-            "loss_mask": manifest.get("loss_mask")}
+            "augmentation": manifest.augmentation, "loss_mask": manifest.loss_mask}

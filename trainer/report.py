@@ -108,6 +108,14 @@ def _pct(cell, base, is_base: bool) -> str:
     return s
 
 
+def error_bars(acc: list[float], half_widths: list[float]) -> list[list[float]]:
+    """Below and above each bar: the 95% interval, cut to what an accuracy can be
+    (0-100%), as matplotlib's asymmetric ``yerr`` takes it."""
+    below = [min(h, a) if a == a else 0 for a, h in zip(acc, half_widths)]
+    above = [min(h, 100 - a) if a == a else 0 for a, h in zip(acc, half_widths)]
+    return [below, above]
+
+
 def plot(tabs: dict[str, dict], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")  # files only; no display on a cluster node or in CI
@@ -124,8 +132,8 @@ def plot(tabs: dict[str, dict], path: Path) -> None:
                    for lang in t["languages"]] + [average]
             err = [100 * row["cells"][lang]["ci95"] if row["cells"][lang] else 0
                    for lang in t["languages"]] + [0]
-            ax.bar([x + i * width for x in range(len(cols))], acc, width, yerr=err,
-                   label=name, capsize=2)
+            ax.bar([x + i * width for x in range(len(cols))], acc, width,
+                   yerr=error_bars(acc, err), label=name, capsize=2)
         ax.set_xticks([x + width * (len(t["rows"]) - 1) / 2 for x in range(len(cols))],
                       cols)
         ax.set_title(f"{t['title']} (*avg over {', '.join(t['average_over']) or '-'})")

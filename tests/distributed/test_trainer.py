@@ -62,13 +62,13 @@ def test_loss_falls_and_the_export_loads_and_generates(full_run, bpe_shards):
     assert "leia train: config" in stdout and "exported the model" in stdout
     tok = AutoTokenizer.from_pretrained(out / "hf")
     model = AutoModelForCausalLM.from_pretrained(out / "hf")
-    specials = bpe_shards[1]["special_tokens"]
+    specials = bpe_shards[1].special_tokens
     assert tok.convert_tokens_to_ids("<translate>") == specials["start_marker"]["id"]
     assert model.get_input_embeddings().weight.shape[0] == len(tok)
     record = json.loads((out / "hf" / "leia.json").read_text())
     assert record["markers"] == {"<translate>": specials["start_marker"]["id"],
                                  "</translate>": specials["end_marker"]["id"]}
-    assert record["augmentation"] == bpe_shards[1]["augmentation"]
+    assert record["augmentation"] == bpe_shards[1].augmentation
     ids = tok("Η Αθήνα", return_tensors="pt").input_ids
     gen = model.generate(ids, max_new_tokens=5, do_sample=False)
     assert gen.shape[1] == ids.shape[1] + 5
@@ -113,13 +113,17 @@ def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
 
 
 def test_the_exported_record_names_custom_markers():
+    from leia.shards import Manifest
     from trainer.model import leia_record
 
     augmentation = {"jawiki": {"strategy": "left", "markers": ["[[en:", "]]"]}}
-    manifest = {"special_tokens": {"start_marker": {"token": "[[en:", "id": 3000},
-                                   "end_marker": {"token": "]]", "id": 3001},
-                                   "bos": {"token": "<s>", "id": 1}},
-                "augmentation": augmentation, "loss_mask": "markers"}
+    manifest = Manifest(
+        created="", fingerprint="", tokenizer={}, dtype="uint16", layout={}, source={},
+        wikis=["jawiki"], tokens_per_shard=1, totals={}, per_wiki={}, shards=[],
+        seconds=0.0, special_tokens={"start_marker": {"token": "[[en:", "id": 3000},
+                                     "end_marker": {"token": "]]", "id": 3001},
+                                     "bos": {"token": "<s>", "id": 1}},
+        augmentation=augmentation, loss_mask="markers")
     assert leia_record(manifest) == {"markers": {"[[en:": 3000, "]]": 3001},
                                      "augmentation": augmentation, "loss_mask": "markers"}
 

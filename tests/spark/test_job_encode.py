@@ -74,7 +74,7 @@ def check_build(out, tok, rows, policy, mask_names=False):
                 tok, rows[key]["augmented_text"])
     empty = {k for k, r in rows.items() if not r["text"]}
     assert seen == set(rows) - empty, "every non-empty article exactly once"
-    assert shards.manifest["totals"]["empty_documents"] == len(empty)
+    assert shards.manifest.totals["empty_documents"] == len(empty)
     return shards
 
 
@@ -83,14 +83,14 @@ def test_bpe_shards_hold_the_augmented_articles(bpe_build, bpe_tokenizer, rows):
     tok = load(bpe_tokenizer)
     shards = check_build(out, tok, rows, "markers")
     assert shards.dtype == "uint16" and shards.shards[0].tokens.dtype == np.dtype("<u2")
-    totals = manifest["totals"]
+    totals = manifest.totals
     assert totals["placed"] > 100
     assert totals["placed"] + totals["dropped"] == sum(
         len(r["insertions"] or []) for r in rows.values() if r["text"])
     assert totals["masked"] == 2 * totals["placed"]
-    assert manifest["augmentation"]["jawiki"]["strategy"] == "right"
-    assert manifest["source"]["version"] == 0
-    assert manifest["layout"]["engine"] == "tiktoken"
+    assert manifest.augmentation["jawiki"]["strategy"] == "right"
+    assert manifest.source["version"] == 0
+    assert manifest.layout["engine"] == "tiktoken"
 
 
 @pytest.mark.slow
@@ -99,11 +99,11 @@ def test_engines_write_the_same_shards(spark, table, bpe_tokenizer, bpe_build, t
     src, manifest = bpe_build
     out = tmp_path / "reference"
     again = encode(spark, table, bpe_tokenizer, out, "--engine", "tokenizers",
-                   "--tokens-per-shard", str(manifest["tokens_per_shard"]))
-    assert again["layout"]["engine"] == "tokenizers"
-    assert again["fingerprint"] == manifest["fingerprint"]
-    files = sorted(f for r in manifest["shards"] for f in r["files"].values())
-    assert files == sorted(f for r in again["shards"] for f in r["files"].values())
+                   "--tokens-per-shard", str(manifest.tokens_per_shard))
+    assert again.layout["engine"] == "tokenizers"
+    assert again.fingerprint == manifest.fingerprint
+    files = sorted(f for r in manifest.shards for f in r["files"].values())
+    assert files == sorted(f for r in again.shards for f in r["files"].values())
     for f in files:
         assert (out / f).read_bytes() == (src / f).read_bytes(), f
 
@@ -114,7 +114,7 @@ def test_twin_that_differs_on_the_sample_is_not_used(spark, table, bpe_tokenizer
     texts = [r["text"] for k, r in rows.items() if r["text"] and k[0] == "eswiki"]
     folder, _ = hidden_difference(bpe_tokenizer, texts, tmp_path / "tok")
     manifest = encode(spark, table, str(folder), tmp_path / "shards", "--wikis", "eswiki")
-    assert manifest["layout"]["engine"] == "tokenizers"
+    assert manifest.layout["engine"] == "tokenizers"
     check_build(tmp_path / "shards", load(str(folder)),
                 {k: r for k, r in rows.items() if k[0] == "eswiki"}, "markers")
 
@@ -124,7 +124,7 @@ def test_shards_are_balanced_and_reproducible(bpe_build):
 
     out, manifest = bpe_build
     shards = ShardSet(out)
-    target = manifest["tokens_per_shard"]
+    target = manifest.tokens_per_shard
     sizes = [len(s.tokens) for s in shards.shards]
     assert len(sizes) == -(-shards.num_tokens // target)  # ceil(total / target) shards
     longest = max(s.document_bounds(i)[1] - s.document_bounds(i)[0]
@@ -145,12 +145,12 @@ def test_shards_are_balanced_and_reproducible(bpe_build):
 def test_sentencepiece_with_masked_names(spark, table, spm_tokenizer, rows, tmp_path):
     manifest = encode(spark, table, spm_tokenizer, tmp_path / "spm", "--mask-names",
                       "--wikis", "jawiki,elwikivoyage,ruwiki")
-    assert manifest["layout"]["engine"] == "tiktoken"  # checked against tokenizers below
+    assert manifest.layout["engine"] == "tiktoken"  # checked against tokenizers below
     tok = load(spm_tokenizer, "spm")
     some = {k: r for k, r in rows.items() if k[0] in ("jawiki", "elwikivoyage", "ruwiki")}
     shards = check_build(tmp_path / "spm", tok, some, "markers+names", mask_names=True)
     assert shards.wikis == ["elwikivoyage", "jawiki", "ruwiki"]
-    assert shards.manifest["loss_mask"] == "markers+names"
+    assert shards.manifest.loss_mask == "markers+names"
 
 
 @pytest.mark.slow
@@ -158,7 +158,7 @@ def test_no_augmentation_baseline(spark, table, bpe_tokenizer, rows, tmp_path):
     manifest = encode(spark, table, bpe_tokenizer, tmp_path / "plain", "--no-augmentation")
     tok = load(bpe_tokenizer)
     check_build(tmp_path / "plain", tok, rows, "none")
-    assert manifest["totals"]["masked"] == 0 and manifest["augmentation"] is None
+    assert manifest.totals["masked"] == 0 and manifest.augmentation is None
     for doc in ShardSet(tmp_path / "plain").documents():
         assert doc.tokens.tolist() == tok(rows[(doc.wiki, doc.page_id)]["text"]).input_ids
         break
@@ -174,12 +174,12 @@ def test_uint32_when_the_vocabulary_does_not_fit(spark, table, rows, tmp_path):
                         extra_tokens=65_000))
     manifest = encode(spark, table, big, tmp_path / "u32", "--wikis", "jawiki")
     tok = load(big)
-    assert manifest["dtype"] == "uint32" and len(tok) > 65536
-    assert manifest["special_tokens"]["end_marker"]["id"] > 65535
+    assert manifest.dtype == "uint32" and len(tok) > 65536
+    assert manifest.special_tokens["end_marker"]["id"] > 65535
     shards = check_build(tmp_path / "u32", tok, {k: r for k, r in rows.items()
                                                  if k[0] == "jawiki"}, "markers")
     assert shards.shards[0].tokens.dtype == np.dtype("<u4")
-    assert shards.manifest["special_tokens"]["start_marker"]["id"] in shards.shards[0].tokens
+    assert shards.manifest.special_tokens["start_marker"]["id"] in shards.shards[0].tokens
 
 
 @pytest.mark.slow
@@ -188,7 +188,7 @@ def test_rerun_after_a_crash_keeps_complete_shards(spark, table, bpe_tokenizer, 
     src, manifest = bpe_build
     out = tmp_path / "crashed"
     shutil.copytree(src, out)
-    names = [r["name"] for r in manifest["shards"]]
+    names = [r["name"] for r in manifest.shards]
     # The state a crash leaves: no manifest, one shard without its completion record,
     # one with a truncated file, and a temporary file of an unfinished write.
     (out / "manifest.json").unlink()
@@ -201,8 +201,8 @@ def test_rerun_after_a_crash_keeps_complete_shards(spark, table, bpe_tokenizer, 
     kept = {n: os.stat(out / f"{n}.tokens.bin").st_mtime_ns for n in names}
 
     again = encode(spark, table, bpe_tokenizer, out, "--tokens-per-shard", "60000")
-    assert [r["sha256"] for r in again["shards"]] == [r["sha256"] for r in manifest["shards"]]
-    assert again["totals"] == manifest["totals"]
+    assert [r["sha256"] for r in again.shards] == [r["sha256"] for r in manifest.shards]
+    assert again.totals == manifest.totals
     rewritten = {n for n in names if os.stat(out / f"{n}.tokens.bin").st_mtime_ns != kept[n]}
     assert rewritten == {names[1], names[2]}
     assert not list(out.glob(".*.tmp"))
@@ -220,9 +220,9 @@ def test_other_arguments_rebuild_and_remove_stale_shards(spark, table, bpe_token
     out = tmp_path / "rebuilt"
     shutil.copytree(src, out)
     again = encode(spark, table, bpe_tokenizer, out, "--tokens-per-shard", "200000")
-    assert again["fingerprint"] != manifest["fingerprint"]
-    assert len(again["shards"]) < len(manifest["shards"])
-    listed = {f for r in again["shards"] for f in r["files"].values()}
+    assert again.fingerprint != manifest.fingerprint
+    assert len(again.shards) < len(manifest.shards)
+    listed = {f for r in again.shards for f in r["files"].values()}
     on_disk = {p.name for p in out.glob("shard-*.bin")}
     assert on_disk == listed
     ShardSet(out, verify=True)
@@ -232,7 +232,7 @@ def test_reader_names_a_corrupt_or_truncated_file(bpe_build, tmp_path):
     src, manifest = bpe_build
     out = tmp_path / "bad"
     shutil.copytree(src, out)
-    name = manifest["shards"][0]["name"]
+    name = manifest.shards[0]["name"]
     mask = out / f"{name}.mask.bin"
     data = bytearray(mask.read_bytes())
     data[10] ^= 1
@@ -273,7 +273,7 @@ def test_show_decodes_documents_with_markers(bpe_build, capsys):
     out, manifest = bpe_build
     show(str(out), docs=50, verify=True)
     text = capsys.readouterr().out
-    assert f"{manifest['totals']['documents']:,} documents" in text
+    assert f"{manifest.totals['documents']:,} documents" in text
     assert "<translate>" in text and "</translate>" in text and "verified" in text
 
 
@@ -321,12 +321,12 @@ def test_token_estimate_from_a_sample(spark, table, bpe_tokenizer, bpe_build):
     source = read_source(spark, cfg)
     tok = load_tokenizer(bpe_tokenizer)
     strategies = {w: "right" for w in source.wikis}
-    exact = bpe_build[1]["totals"]["tokens"]
+    exact = bpe_build[1].totals["tokens"]
     full = estimate_tokens(spark, source.rows, token_layout(tok), strategies, cfg,
                            "uint16", sample_docs=10_000)
     # A table smaller than the sample is counted exactly; the twin agreed on all of it.
     assert (full.tokens, full.differing) == (exact, 0)
-    assert full.sampled == bpe_build[1]["totals"]["documents"] + bpe_build[1]["totals"][
+    assert full.sampled == bpe_build[1].totals["documents"] + bpe_build[1].totals[
         "empty_documents"]
     sampled = estimate_tokens(spark, source.rows, token_layout(tok), strategies, cfg,
                               "uint16", sample_docs=300)

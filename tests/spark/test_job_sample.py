@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from pyspark.sql import functions as F
 
-from leia.augment import Insertion, plan, render
+from leia.augment import Insertion, augmented_text, plan
 from leia.params import STRATEGIES
 from leia.tables import columns
 from spark_jobs.augment import run
@@ -45,7 +45,7 @@ def test_augmented_text_is_the_rendering_of_the_offsets(sample_run, spark):
         spans = {(l.start, l.end): l for l in a.links}
         ins = [Insertion(i.offset, i.pivot_title, i.anchor_start, i.anchor_end)
                for i in r.insertions]
-        assert render(r.text, ins) == r.augmented_text
+        assert augmented_text(r.text, ins) == r.augmented_text
         for i in ins:
             link = spans[(i.anchor_start, i.anchor_end)]
             assert i.offset == i.anchor_end  # strategy "right"
@@ -170,7 +170,7 @@ def test_skip_unchanged_rebuilds_only_new_changed_and_failed_wikis(spark, tmp_pa
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_spark_and_python_render_every_strategy_alike(sample_run, spark, strategy):
     from leia.tables import INSERTION
-    from spark_jobs.build import render_column
+    from spark_jobs.build import augmented_text_column
 
     out, _ = sample_run
     markers = ("⟦", "⟧")
@@ -184,6 +184,6 @@ def test_spark_and_python_render_every_strategy_alike(sample_run, spark, strateg
     df = spark.createDataFrame(
         [(t, [(i.offset, i.name, i.anchor_start, i.anchor_end) for i in ins])
          for t, ins in rows], f"text STRING, insertions ARRAY<STRUCT<{INSERTION}>>")
-    got = [r[0] for r in df.select(render_column(
+    got = [r[0] for r in df.select(augmented_text_column(
         F.col("text"), F.col("insertions"), strategy, markers)).collect()]
-    assert got == [render(t, ins, strategy, markers) for t, ins in rows]
+    assert got == [augmented_text(t, ins, strategy, markers) for t, ins in rows]

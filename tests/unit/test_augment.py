@@ -1,6 +1,6 @@
 import pytest
 
-from leia.augment import Insertion, chosen, plan, render
+from leia.augment import Insertion, augmented_text, chosen, plan
 from leia.params import AugmentParams, NameFilter
 from leia.records import augment_article
 
@@ -8,11 +8,11 @@ from leia.records import augment_article
 def test_the_papers_example():
     text = "東京都新宿区にある"
     links = [(3, 6, "Shinjuku")]
-    assert render(text, plan("jawiki", 1, links, "right", 1.0)) == \
+    assert augmented_text(text, plan("jawiki", 1, links, "right", 1.0)) == \
         "東京都新宿区<translate>Shinjuku</translate>にある"
-    assert render(text, plan("jawiki", 1, links, "left", 1.0)) == \
+    assert augmented_text(text, plan("jawiki", 1, links, "left", 1.0)) == \
         "東京都<translate>Shinjuku</translate>新宿区にある"
-    assert render(text, plan("jawiki", 1, links, "replace", 1.0), "replace") == \
+    assert augmented_text(text, plan("jawiki", 1, links, "replace", 1.0), "replace") == \
         "東京都<translate>Shinjuku</translate>にある"
 
 
@@ -56,7 +56,7 @@ def test_literal_markers_in_the_text_stay_distinguishable():
     full, ins = augment_article("w", 1, [(28, 29, "C")], {0: (5, "Cee")},
                                 AugmentParams(prob=1.0))
     assert ins == [(29, "Cee", 28, 29)]
-    rendered = render(text, [Insertion(*i) for i in ins])
+    rendered = augmented_text(text, [Insertion(*i) for i in ins])
     assert rendered == "a <translate>b</translate> [c<translate>Cee</translate>]"
     # the offsets say which markers are real: the literal ones are at 2 and 14
     assert rendered.count("<translate>") == 2 and len(ins) == 1

@@ -26,3 +26,19 @@ def test_bad_arguments_exit_2_before_starting_spark():
     assert done.returncode == 2 and "invalid choice" in done.stderr
     done = cli("--wikis", "jawiki,not-a-wiki")
     assert done.returncode == 2 and "not a Wikimedia database name" in done.stderr
+
+
+def test_to_argv_spells_what_the_stage_parses_back():
+    from leia.cli import parse_config, to_argv
+    from spark_jobs.encode_config import EncodeConfig
+    from trainer.config import TrainConfig
+
+    argv = to_argv(TrainConfig, model="m", seq_len=64, global_batch=8, lr=0.5,
+                   resume=True, export=False)
+    assert argv[:4] == ["--model", "m", "--seq-len", "64"]
+    cfg = parse_config(TrainConfig, argv, "t", "")
+    assert (cfg.model, cfg.seq_len, cfg.global_batch, cfg.lr, cfg.resume, cfg.export) == \
+        ("m", 64, 8, 0.5, True, False)
+    cfg = parse_config(EncodeConfig, to_argv(EncodeConfig, tokenizer="t", augmentation=False),
+                       "e", "")
+    assert cfg.augmentation is False and cfg.tokenizer == "t"

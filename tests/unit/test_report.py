@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from trainer.report import load_runs, main, tables
+from trainer.report import error_bars, load_runs, main, tables
 
 
 def metrics(folder, accs: dict, ci=0.0, seeds=5):
@@ -49,3 +49,9 @@ def test_bad_runs_are_usage_errors(tmp_path, capsys):
         with pytest.raises(SystemExit) as e:
             main(args)
         assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_error_bars_stay_between_0_and_100_percent():
+    nan = float("nan")
+    assert error_bars([10.0, 50.0, 97.0, nan], [20.0, 5.0, 8.0, 3.0]) == [
+        [10.0, 5.0, 8.0, 0], [20.0, 5.0, 3.0, 0]]

@@ -23,9 +23,14 @@ def write_folder(root, shards, vocab=70000):
     dtype = fmt.token_dtype(vocab)
     records = [fmt.write_shard(str(root), fmt.shard_name(i), d, dtype)
                for i, d in enumerate(shards)]
-    manifest = {"format": fmt.FORMAT, "format_version": fmt.FORMAT_VERSION,
-                "dtype": dtype, "wikis": ["jawiki", "zhwiki"], "shards": records}
-    (root / fmt.MANIFEST).write_text(json.dumps(manifest))
+    manifest = fmt.Manifest(
+        created="2026-01-01T00:00:00+00:00", fingerprint="f", tokenizer={},
+        special_tokens={"start_marker": {"token": "<t>", "id": vocab - 2},
+                        "end_marker": {"token": "</t>", "id": vocab - 1}},
+        dtype=dtype, loss_mask="markers", layout={}, source={}, wikis=["jawiki", "zhwiki"],
+        augmentation=None, tokens_per_shard=100, totals={}, per_wiki={}, shards=records,
+        seconds=0.0)
+    (root / fmt.MANIFEST).write_text(json.dumps(manifest.to_json()))
     return records
 
 
@@ -53,6 +58,19 @@ def test_write_then_read_round_trip(tmp_path):
         assert np.array_equal(toks, stream[lo:hi]) and np.array_equal(m, mask[lo:hi])
     with pytest.raises(IndexError):
         s.read(0, s.num_tokens + 1)
+
+
+def test_the_manifest_survives_its_json(tmp_path):
+    write_folder(tmp_path, [docs(np.random.default_rng(3), 2, 500)], vocab=500)
+    d = json.loads((tmp_path / fmt.MANIFEST).read_text())
+    assert list(d)[:2] == ["format", "format_version"]
+    m = fmt.Manifest.from_json(d)
+    assert m.to_json() == d and m.markers == ("<t>", "</t>")
+    assert ShardSet(tmp_path).manifest == m
+    with pytest.raises(ShardError, match="format version 0"):
+        fmt.Manifest.from_json({**d, "format_version": 0})
+    with pytest.raises(ShardError, match="no dtype"):
+        fmt.Manifest.from_json({k: v for k, v in d.items() if k != "dtype"})
 
 
 def test_small_vocabularies_take_two_bytes_a_token(tmp_path):

@@ -1,0 +1,97 @@
+"""Inline templates whose visible output is one of their arguments.
+
+Templates are dropped, but some stand inside a sentence and show one of their
+arguments as text: ``known as {{lang|de|Berlin}}`` reads "known as Berlin", and dropping
+the template breaks the sentence. This table says, per template (as its name is written,
+first letter in either case), which positional argument a reader sees; ``-1`` is the
+last one given. It holds the inline templates of the paper's seven languages (ar, es,
+hi, ja, ru, sw, zh) and English; ``lang-xx`` stands for every ``lang-de``, ``lang-ja``...
+"""
+
+from __future__ import annotations
+
+import re
+
+SHOWN: dict[str, int] = {
+    # English, and the names many wikis share
+    "lang": 2, "lang-xx": 1, "nowrap": 1, "nobr": 1, "small": 1, "smaller": 1, "big": 1,
+    "transl": -1, "transliteration": -1, "script": 2, "noitalic": 1, "sic": 1,
+    "nihongo": 1, "nihongo2": 1, "ill": 1, "interlanguage link": 1, "illm": 1,
+    # ja
+    "仮リンク": 1, "lang-ja": 1, "読み仮名": 1, "読み仮名 ruby不使用": 1,
+    # zh
+    "le": 1, "link-en": 1, "tsl": 3, "lang-zh": 1, "ruby": 1,
+    # ru
+    "нп": 1, "нп3": 1, "не переведено": 1, "не переведено 3": 1, "comment": 1,
+    "iw": 1, "s": 1,
+    # es
+    "versalita": 1, "enlace interlingüístico": 1,
+    # ar
+    "لغة": 2, "وصلة إنترويكي": 1, "نص": 1,
+    # hi
+    "भाषा": 2,
+    # sw
+    "lugha": 2,
+}
+
+_NAMES = sorted({k.replace("-xx", "") for k in SHOWN}, key=len, reverse=True)
+_OPEN = re.compile(r"\{\{\s*(" + "|".join(re.escape(n) for n in _NAMES)
+                   + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*\|", re.I)
+_PIECES = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
+
+
+def _key(name: str, suffix: str | None) -> str | None:
+    name = name.strip()
+    if suffix:
+        return "lang-xx" if name.lower() == "lang" else None
+    for candidate in (name, name[:1].lower() + name[1:], name.lower()):
+        if candidate in SHOWN:
+            return candidate
+    return None
+
+
+def _args(text: str, start: int) -> tuple[list[str], int] | None:
+    """The arguments of the template whose first ``|`` is at ``start``, split at its own
+    pipes, and the end of its ``}}``; None when it is never closed."""
+    args, depth, pos = [], 0, start + 1
+    for m in _PIECES.finditer(text, start + 1):
+        tok = m.group()
+        if tok in ("{{", "[["):
+            depth += 1
+        elif tok in ("}}", "]]"):
+            if depth == 0:
+                if tok == "]]":
+                    continue
+                args.append(text[pos:m.start()])
+                return args, m.end()
+            depth -= 1
+        elif depth == 0:
+            args.append(text[pos:m.start()])
+            pos = m.end()
+    return None
+
+
+def keep_inline_templates(wikitext: str) -> str:
+    """The wikitext with each inline template of :data:`SHOWN` replaced by the argument
+    it shows (which may hold links and other markup); the others are left alone."""
+    if "{{" not in wikitext:
+        return wikitext
+    out, pos = [], 0
+    for m in _OPEN.finditer(wikitext):
+        if m.start() < pos:
+            continue  # inside a template already replaced
+        key = _key(m.group(1), m.group(2))
+        parsed = _args(wikitext, m.end() - 1) if key else None
+        if parsed is None:
+            continue
+        args, end = parsed
+        positional = [a for a in args if not re.match(r"\s*[^=|{}\[\]]+=", a)]
+        n = SHOWN[key]
+        shown = positional[n - 1] if 0 < n <= len(positional) else (
+            positional[-1] if n == -1 and positional else "")
+        out += [wikitext[pos:m.start()], keep_inline_templates(shown.strip())]
+        pos = end
+    if not out:
+        return wikitext
+    out.append(wikitext[pos:])
+    return "".join(out)

@@ -1,0 +1,132 @@
+"""The text a reader sees, by MediaWiki's rules: quotes, media links under any name,
+what dropped templates leave, LanguageConverter, indented tables; and, over every real
+excerpt, how much markup is left."""
+
+import pytest
+
+from leia.fidelity import KINDS, markup_left
+from leia.langconv import convert
+from leia.quotes import strip_quotes, visible_apostrophes
+from leia.siteinfo import SiteInfo
+from leia.wikitext import extract
+
+EN = SiteInfo(namespaces={"file": 6, "image": 6, "category": 14, "template": 10})
+
+
+def links(wikitext, lang="en", site=EN, **kw):
+    ex = extract(wikitext, site, lang, **kw)
+    return ex.text, [(ex.text[l.start:l.end], l.target) for l in ex.links]
+
+
+@pytest.mark.parametrize("src, seen", [
+    ("''Foo'''s", "Foo's"),               # italics, then an apostrophe (doQuotes)
+    ("'''''foo''", "foo"),                # bold italics, italics closed, bold left open
+    ("a '''b''' c ''d''", "a b c d"),
+    ("''''x''''", "'x'"),                 # four: an apostrophe, then bold
+    ("''''''''x''", "'''x"),              # more than five: the extra ones are text
+    ("l'amour ''x''", "l'amour x"),
+    ("x y'''z ''w q", "x y'z w q"),       # one bold, one italics: the bold after a
+    #                                       one-letter word is an apostrophe
+])
+def test_quotes_leave_what_doquotes_leaves(src, seen):
+    assert visible_apostrophes(src) == seen
+    assert links(src)[0] == seen
+
+
+def test_quotes_in_raw_text_and_link_targets_stay():
+    assert strip_quotes("<nowiki>''a''</nowiki> ''b''") == "<nowiki>''a''</nowiki> b"
+    assert links("[[Rock 'n' Roll|''the'' music]] ''x''") == (
+        "the music x", [("the music", "Rock 'n' Roll")])
+
+
+@pytest.mark.parametrize("prefix", ["画像", "Bild", "Imagen", "Fichier", "تصغير"])
+def test_media_links_under_any_prefix_go_with_their_caption(prefix):
+    src = (f"Intro [[{prefix}:Brandenburger Tor.JPG|thumb|left|360px|The [[gate]] at "
+           "night]] and [[Star Wars: A New Hope]].")
+    assert links(src) == ("Intro and Star Wars: A New Hope.",
+                          [("Star Wars: A New Hope", "Star Wars: A New Hope")])
+
+
+@pytest.mark.parametrize("src, seen", [
+    ("Берли́н ( , ) — столица [[Германия|Германии]].", "Берли́н — столица Германии."),
+    ("柏林（）是[[德国]]首都", "柏林是德国首都"),
+    ("Berlin () ist [[Hauptstadt]].", "Berlin ist Hauptstadt."),
+    ("Berlin (; ) is big", "Berlin is big"),
+    ("A (b) c (, d) e", "A (b) c (, d) e"),   # a bracket that held text stays
+])
+def test_what_dropped_templates_leave_goes(src, seen):
+    text, ls = links(src)
+    assert text == seen
+    assert all(a and a == a.strip() for a, _ in ls)
+
+
+def test_link_offsets_survive_the_clean_up():
+    text, ls = links("[[A]] ( ) [[B]] （ ）[[C]] , [[D]]")
+    assert text == "A B C, D"
+    assert [a for a, _ in ls] == ["A", "B", "C", "D"]
+
+
+@pytest.mark.parametrize("src, variant, seen", [
+    ("十六个-{zh-hans:联邦州; zh-hant:邦}-之一", None, "十六个联邦州之一"),  # the first listed
+    ("十六个-{zh-hans:联邦州; zh-hant:邦}-之一", "zh-hant", "十六个邦之一"),
+    ("十六个-{zh-hans:联邦州; zh-hant:邦}-之一", "zh-tw", "十六个邦之一"),  # its fallback
+    ("„-{Abgeordnetenhaus}-“", None, "„Abgeordnetenhaus“"),
+    ("a-{H|zh-cn:计算机; zh-tw:電腦;}-b", None, "ab"),                      # rules only
+    ("a-{T|zh-cn:标题; zh-tw:標題}-b", None, "ab"),
+    ("a-{-|zh-cn:x}-b", None, "ab"),
+    ("-{A|zh-hans:甲;zh-hant:乙}-", "zh-hk", "乙"),
+    ("-{R|zh-hans:甲}-", None, "zh-hans:甲"),
+])
+def test_language_converter_shows_one_variant(src, variant, seen):
+    assert convert(src, variant or "zh") == seen
+    assert links(src, "zh", variant=variant)[0] == seen
+
+
+def test_indented_tables_go():
+    assert links("Intro\n:{| class=wikitable\n! Year\n|-\n| [[X]]\n|}\nAfter") == (
+        "Intro\n\nAfter", [])
+
+
+def test_the_census_finds_each_kind():
+    assert set(markup_left("thumb|left|x () '' [[ {| -{ }- {{ <center>x")) == set(KINDS) - {
+        "table syntax"}
+    assert "table syntax" in markup_left("a\n{| class=x")
+    assert markup_left("Plain prose (with brackets), l'apostrophe | and a pipe.") == {}
+
+
+@pytest.mark.parametrize("src, seen, anchors", [
+    ("known as {{lang|de|Berlin}} in German", "known as Berlin in German", []),
+    ("{{Lang-de|[[Berlin]]}} and {{nowrap|10 km}}", "Berlin and 10 km", ["Berlin"]),
+    ("{{仮リンク|ベルリン大聖堂|en|Berlin Cathedral}}は", "ベルリン大聖堂は", []),
+    ("{{lang|de|Berlin {{small|Mitte}}|italic=no}}.", "Berlin Mitte.", []),
+    ("{{Infobox|a={{lang|de|X}}}} after", "after", []),   # inside a dropped template
+    ("{{Citation|title=x}} text", "text", []),              # not in the table: dropped
+])
+def test_inline_templates_show_their_argument(src, seen, anchors):
+    text, ls = links(src, "ja")
+    assert text == seen and [a for a, _ in ls] == anchors
+
+
+@pytest.mark.slow
+def test_markup_left_in_the_real_excerpts():
+    """Every ns-0 article of the real excerpts (124 languages): the census of
+    bench/fidelity_bench.py, as a floor the extractor must keep."""
+    from bench.fidelity_bench import REALDATA, census, ours, sources
+
+    if not REALDATA.is_dir():
+        pytest.skip(f"the real excerpts ({REALDATA}) are not beside this checkout")
+    result = census({w: ours(w, lang, f) for w, lang, f in sources(REALDATA)})
+    assert result["articles"] > 1400
+    assert result["with_markup"] / result["articles"] < 0.015, result["examples"]
+    for kind in ("empty brackets", "html tags", "language converter"):
+        assert result["by_kind"][kind] == 0, result["examples"].get(kind)
+    assert result["by_kind"]["image options"] <= 2 and result["by_kind"]["quote runs"] <= 1
+
+
+def test_category_links_under_names_the_header_does_not_know():
+    src = ("Berlin ist [[Hauptstadt]].\n[[Star Wars: A New Hope]] stays.\n"
+           "[[Kategorie:Bundesland (Deutschland)|!]]\n[[Kategorie:Hauptstadt]]\n"
+           "[[fr:Berlin]]\n")
+    assert links(src, "de") == ("Berlin ist Hauptstadt.\nStar Wars: A New Hope stays.",
+                                [("Hauptstadt", "Hauptstadt"),
+                                 ("Star Wars: A New Hope", "Star Wars: A New Hope")])
