@@ -72,9 +72,25 @@ def parse_page(fragment: str, terminated: bool = True) -> Page | BadPage:
         rev_id = int(rid) if rid and rid.strip().isdigit() else None
         model = rev.findtext("model")
         text = rev.findtext("text")
+    if ns == 0 and redirect is None:  # an article must bring its text
+        missing = _missing_text(rev)
+        if missing:
+            return BadPage(missing, page_id, title)
     return Page(page_id, ns, title,
                 redirect.get("title") if redirect is not None else None,
                 rev_id, model or "wikitext", text or "")
+
+
+def _missing_text(rev) -> str | None:
+    """Why an article's revision gives no text to extract, or None."""
+    if rev is None:
+        return "no_revision: the page has no <revision> (an export without revisions?)"
+    node = rev.find("text")
+    if node is None or node.get("deleted") is not None:
+        return "no_text: the revision's text is missing or deleted"
+    if not (node.text or "").strip():
+        return "empty_text: the revision's text is empty"
+    return None
 
 
 def _salvage_ids(fragment: str) -> tuple[int | None, str | None]:

@@ -89,3 +89,21 @@ def test_wikidata_sitelinks_from_real_entities():
     line = json.dumps(q42[0]) + ",\n"
     assert entities_in(line)[0]["id"] == "Q42"
     assert entities_in("[") == [] and entities_in("]") == []
+
+
+@pytest.mark.parametrize("revision, reason", [
+    ("", "no_revision"),
+    ("<revision><id>5</id><model>wikitext</model></revision>", "no_text"),
+    ('<revision><id>5</id><text deleted="deleted"/></revision>', "no_text"),
+    ("<revision><id>5</id><text> </text></revision>", "empty_text"),
+])
+def test_an_article_without_text_is_a_reject_not_an_empty_article(revision, reason):
+    head = "<page><title>A</title><ns>0</ns><id>1</id>"
+    page = parse_page(head + revision, terminated=True)
+    assert isinstance(page, BadPage) and page.reason.startswith(reason)
+    assert (page.page_id, page.title) == (1, "A")
+    # Other namespaces and redirects need no text.
+    other = "<page><title>T</title><ns>10</ns><id>2</id>" + revision
+    assert isinstance(parse_page(other, terminated=True), Page)
+    redirect = '<page><title>R</title><ns>0</ns><id>3</id><redirect title="A" />' + revision
+    assert parse_page(redirect, terminated=True).redirect == "A"
