@@ -47,7 +47,7 @@ def plan(wiki: str, page_id: int, links: list[tuple[int, int, str | None]],
 
 
 def augmented_text(text: str, insertions: list[Insertion], strategy: str = "right",
-           markers: tuple[str, str] = DEFAULT_MARKERS) -> str:
+                   markers: tuple[str, str] = DEFAULT_MARKERS) -> str:
     """The augmented text as people read it. Tokenisers must use the offsets instead:
     the article may itself contain the marker strings."""
     keeps_anchor = strategy_of(strategy).keeps_anchor

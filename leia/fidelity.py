@@ -8,6 +8,7 @@ for our extractor and the authors' (WikiExtractor), and over a corpus job's outp
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 # What dropped or misread markup leaves behind, by kind. Each pattern is conservative:
 # it matches what prose does not contain.
@@ -38,12 +39,8 @@ def markup_left(text: str, examples: int = 0) -> dict[str, list[str]]:
     found in ``text`` (an empty list when ``examples`` is 0)."""
     found = {}
     for kind, pattern in KINDS.items():
-        hits = []
-        for m in pattern.finditer(text):
-            if len(hits) >= examples:
-                break
-            a, b = max(0, m.start() - 30), min(len(text), m.end() + 30)
-            hits.append(text[a:b].replace("\n", " ⏎ "))
-        if hits or pattern.search(text):
-            found[kind] = hits
+        first = list(islice(pattern.finditer(text), max(examples, 1)))
+        if first:  # one scan per kind, stopped at the first matches
+            found[kind] = [text[max(0, m.start() - 30):m.end() + 30].replace("\n", " ⏎ ")
+                           for m in first[:examples]]
     return found

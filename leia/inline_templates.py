@@ -18,9 +18,9 @@ SHOWN: dict[str, int] = {
     "transl": -1, "transliteration": -1, "script": 2, "noitalic": 1, "sic": 1,
     "nihongo": 1, "nihongo2": 1, "ill": 1, "interlanguage link": 1, "illm": 1,
     # ja
-    "仮リンク": 1, "lang-ja": 1, "読み仮名": 1, "読み仮名 ruby不使用": 1,
+    "仮リンク": 1, "読み仮名": 1, "読み仮名 ruby不使用": 1,
     # zh
-    "le": 1, "link-en": 1, "tsl": 3, "lang-zh": 1, "ruby": 1,
+    "le": 1, "link-en": 1, "tsl": 3, "ruby": 1,
     # ru
     "нп": 1, "нп3": 1, "не переведено": 1, "не переведено 3": 1, "comment": 1,
     "iw": 1, "s": 1,

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 
 _RUN = re.compile(r"('{2,})")
+# Tags whose content is not wikitext: its apostrophes are never markup.
+_RAW = "nowiki|pre|math|syntaxhighlight|source|score|timeline|graph"
+_RAW_TAG = re.compile(rf"<(?:{_RAW})\b", re.I)
 # Spans whose apostrophes are not markup: raw-text tags, and a link's target that holds
 # an apostrophe.
 _PROTECTED = re.compile(
-    r"<(nowiki|pre|math|syntaxhighlight|source|score|timeline|graph)\b[^>]*>"
-    r".*?</\1\s*>|\[\[[^\[\]|\n']*'[^\[\]|\n]*", re.S | re.I)
+    rf"<({_RAW})\b[^>]*>.*?</\1\s*>|\[\[[^\[\]|\n']*'[^\[\]|\n]*", re.S | re.I)
 
 
 def visible_apostrophes(line: str) -> str:
@@ -60,8 +62,6 @@ def visible_apostrophes(line: str) -> str:
 
 
 _KEEP = "\ue000"  # stands in for a protected apostrophe while the lines are balanced
-_RAW_TAG = re.compile(r"<(?:nowiki|pre|math|syntaxhighlight|source|score|timeline|graph)\b",
-                      re.I)
 
 
 def _mask(m: re.Match) -> str:
