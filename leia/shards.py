@@ -283,6 +283,12 @@ class ShardSet:
     def num_documents(self) -> int:
         return sum(len(s.doc_starts) for s in self.shards)
 
+    def document_starts(self) -> np.ndarray:
+        """Where each document begins in the stream (int64, in stream order)."""
+        starts = [np.asarray(s.doc_starts, dtype=np.int64) + int(base)
+                  for s, base in zip(self.shards, self._starts[:-1])]
+        return np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+
     @property
     def special_ids(self) -> dict[str, int]:
         return {k: v["id"] for k, v in self.manifest.special_tokens.items()}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bz2
 import gettext
 import glob
-import gzip
 import json
 import re
 import shutil
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from leia.pages import Page, parse_page, split_record  # noqa: E402
 from leia.siteinfo import parse_siteinfo  # noqa: E402
+from leia.sqldump import LANGLINKS_DDL, PAGE_DDL, REDIRECT_DDL, write_sql  # noqa: E402
 from leia.titles import normalise_target  # noqa: E402
 from leia.wikidata import entities_in, sitelink_pairs  # noqa: E402
 from leia.wikitext import extract  # noqa: E402
@@ -45,59 +45,8 @@ SOURCES = {
     "viwiki": ("viwiki-2023-pages-articles-head10.xml.bz2", "20230901", None),
     "elwikivoyage": ("elwikivoyage-2019-sample-pages-articles.xml.bz2", "20191101", None),
 }
+NOTE = "derived for the LEIA sample (see PROVENANCE.md)"
 GETTEXT_LANGS = {"zh": ["zh_CN", "zh_TW"]}
-
-LANGLINKS_DDL = """CREATE TABLE `langlinks` (
-  `ll_from` int(10) unsigned NOT NULL DEFAULT '0',
-  `ll_lang` varbinary(20) NOT NULL DEFAULT '',
-  `ll_title` varbinary(255) NOT NULL DEFAULT '',
-  PRIMARY KEY (`ll_from`,`ll_lang`),
-  KEY `ll_lang` (`ll_lang`,`ll_title`)
-) ENGINE=InnoDB DEFAULT CHARSET=binary;"""
-PAGE_DDL = """CREATE TABLE `page` (
-  `page_id` int(10) unsigned NOT NULL AUTO_INCREMENT,
-  `page_namespace` int(11) NOT NULL DEFAULT '0',
-  `page_title` varbinary(255) NOT NULL DEFAULT '',
-  `page_is_redirect` tinyint(3) unsigned NOT NULL DEFAULT '0',
-  `page_is_new` tinyint(3) unsigned NOT NULL DEFAULT '0',
-  `page_random` double unsigned NOT NULL DEFAULT '0',
-  `page_touched` binary(14) NOT NULL,
-  `page_links_updated` varbinary(14) DEFAULT NULL,
-  `page_latest` int(10) unsigned NOT NULL DEFAULT '0',
-  `page_len` int(10) unsigned NOT NULL DEFAULT '0',
-  `page_content_model` varbinary(32) DEFAULT NULL,
-  `page_lang` varbinary(35) DEFAULT NULL,
-  PRIMARY KEY (`page_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=binary;"""
-REDIRECT_DDL = """CREATE TABLE `redirect` (
-  `rd_from` int(8) unsigned NOT NULL DEFAULT '0',
-  `rd_namespace` int(11) NOT NULL DEFAULT '0',
-  `rd_title` varbinary(255) NOT NULL DEFAULT '',
-  `rd_interwiki` varbinary(32) DEFAULT NULL,
-  `rd_fragment` varbinary(255) DEFAULT NULL,
-  PRIMARY KEY (`rd_from`)
-) ENGINE=InnoDB DEFAULT CHARSET=binary;"""
-
-
-def sql_value(v) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, (int, float)):
-        return str(v)
-    return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def write_sql(path: Path, table: str, ddl: str, rows: list[tuple]) -> None:
-    lines = [f"-- MySQL dump of `{table}`, derived for the LEIA sample (see PROVENANCE.md)",
-             "", ddl, ""]
-    for i in range(0, len(rows), 200):
-        chunk = rows[i:i + 200]
-        lines.append(f"INSERT INTO `{table}` VALUES "
-                     + ",".join("(" + ",".join(sql_value(v) for v in r) + ")" for r in chunk)
-                     + ";")
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-
 
 def read_pages(xml: str) -> list[Page]:
     pages = []
@@ -194,11 +143,11 @@ def main(realdata: Path) -> None:
                 continue
             ll_rows.append((pid, "en", en))
             used.add(source.split(" ")[0])
-        write_sql(OUT / f"{wiki}-{date}-page.sql.gz", "page", PAGE_DDL, page_rows)
+        write_sql(OUT / f"{wiki}-{date}-page.sql.gz", "page", PAGE_DDL, page_rows, NOTE)
         write_sql(OUT / f"{wiki}-{date}-redirect.sql.gz", "redirect", REDIRECT_DDL,
-                  redirect_rows)
+                  redirect_rows, NOTE)
         write_sql(OUT / f"{wiki}-{date}-langlinks.sql.gz", "langlinks", LANGLINKS_DDL,
-                  ll_rows)
+                  ll_rows, NOTE)
         report.append({"wiki": wiki, "source": src, "date": date, "pages": len(pages),
                        "page_rows": len(page_rows),
                        "assigned_page_rows": next_id - ASSIGNED_IDS_FROM,

@@ -94,3 +94,42 @@ def test_damage_is_named(tmp_path):
     (tmp_path / fmt.MANIFEST).unlink()
     with pytest.raises(ShardError, match="no manifest.*1 shard"):
         ShardSet(tmp_path)
+
+
+def test_later_epochs_pack_the_documents_anew(tmp_path):
+    """Epoch 0 reads the stream as written; every later epoch reads each token exactly
+    once too, with the documents in another order, the same for every run of a seed
+    and for a resumed one."""
+    from trainer.data import PackedSequences
+
+    rng = np.random.default_rng(1)
+    written = [docs(rng, 30, 500), docs(rng, 25, 500)]
+    write_folder(tmp_path, written, vocab=500)
+    s = ShardSet(tmp_path)
+    assert list(s.document_starts()) == list(np.cumsum(
+        [0] + [len(d.tokens) for shard in written for d in shard])[:-1])
+    data = PackedSequences(s, 16, seed=5)
+
+    def epoch_stream(e):
+        return np.concatenate([data.sequence(j, e)[0] for j in range(data.total)])
+
+    stream = s.read(0, data.total * 16)[0]
+    assert np.array_equal(epoch_stream(0), stream)
+    one, two = epoch_stream(1), epoch_stream(2)
+    assert not np.array_equal(one, stream) and not np.array_equal(one, two)
+    whole = np.sort(s.read(0, s.num_tokens)[0])
+    for e in (1, 2):  # a permutation of the documents: the same tokens, all of them
+        order, _ = data._pack(e)
+        again = np.concatenate([written[0][i].tokens if i < 30 else
+                                written[1][i - 30].tokens for i in order])
+        assert np.array_equal(np.sort(again), whole)
+        assert np.array_equal(again[:len(one)], epoch_stream(e))
+    # A resumed run in a later epoch continues with the same sequences.
+    a = PackedSequences(s, 16, seed=5)
+    for _ in range(a.total // 4 + 1):
+        a.next_step(4, 4)
+    assert a.state.epoch == 1
+    b = PackedSequences(s, 16, seed=5)
+    b.load_state(a.state.to_dict())
+    assert all((p[0] == q[0]).all() and (p[1] == q[1]).all()
+               for p, q in zip(a.next_step(4, 2), b.next_step(4, 2)))
