@@ -80,7 +80,7 @@ def markdown(summ: dict, cfg, chance: float, ablations: dict) -> str:
     return text
 
 
-def plot(summ: dict, models: tuple[str, ...], path: Path) -> None:
+def plot(summ: dict, models: tuple[str, ...], path: Path, chance: float) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -94,7 +94,7 @@ def plot(summ: dict, models: tuple[str, ...], path: Path) -> None:
         err = [100 * summ[t][m]["ci95"] for t in TESTS]
         ax.bar([x + i * width for x in range(len(TESTS))], acc, width,
                yerr=error_bars(acc, err), label=m, capsize=3)
-    ax.axhline(25, color="grey", lw=0.8, ls="--")
+    ax.axhline(100 * chance, color="grey", lw=0.8, ls="--")
     ax.set_xticks([x + width for x in range(len(TESTS))], list(TESTS))
     ax.set_ylabel("accuracy (%)")
     ax.set_title("LEIA effect: mean over seeds, 95% interval (dashed: chance)")
@@ -115,5 +115,5 @@ def write_report(out: Path, cfg, leia: str) -> str:
     (out / "report.json").write_text(json.dumps(
         {"config": json.loads(cfg.to_json()), "results": summ, "variants": ablations},
         indent=2))
-    plot(summ, ("base", "plain", leia), out / "report.png")
+    plot(summ, ("base", "plain", leia), out / "report.png", 1 / choices)
     return text
