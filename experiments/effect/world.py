@@ -156,7 +156,6 @@ def make_world(people: int = 200, cities: int = 24, companies: int = 24,
 
 # -- Russian declension, as far as these names need it --------------------------------
 
-CASES = ("nom", "gen", "dat", "ins", "pre")
 _A_ENDINGS = {"nom": "а", "gen": "ы", "dat": "е", "ins": "ой", "pre": "е"}
 _CONSONANT_ENDINGS = {"nom": "", "gen": "а", "dat": "у", "ins": "ом", "pre": "е"}
 
