@@ -17,10 +17,11 @@ _RUN = re.compile(r"('{2,})")
 # Tags whose content is not wikitext: its apostrophes are never markup.
 _RAW = "nowiki|pre|math|syntaxhighlight|source|score|timeline|graph"
 _RAW_TAG = re.compile(rf"<(?:{_RAW})\b", re.I)
-# Spans whose apostrophes are not markup: raw-text tags, and a link's target that holds
-# an apostrophe.
+# Spans whose apostrophes are not markup: raw-text tags, and the target of a link (one
+# that closes: an unclosed "[[" is text, and its quotes are formatting).
 _PROTECTED = re.compile(
-    rf"<({_RAW})\b[^>]*>.*?</\1\s*>|\[\[[^\[\]|\n']*'[^\[\]|\n]*", re.S | re.I)
+    rf"<({_RAW})\b[^>]*>.*?</\1\s*>|\[\[[^\[\]|\n']*'[^\[\]|\n]*(?=\||\]\])",
+    re.S | re.I)
 
 
 def visible_apostrophes(line: str) -> str:
@@ -62,10 +63,14 @@ def visible_apostrophes(line: str) -> str:
 
 
 _KEEP = "\ue000"  # stands in for a protected apostrophe while the lines are balanced
+# In a link's target it comes back as an entity: MediaWiki reads links before quotes,
+# so "[[Lista d''e paise]]" is a title, never italics, and the tokenizer must not see
+# its "''" as formatting.
+_KEEP_IN_LINK = "\ue001"
 
 
 def _mask(m: re.Match) -> str:
-    return m.group().replace("'", _KEEP)
+    return m.group().replace("'", _KEEP_IN_LINK if m.group().startswith("[[") else _KEEP)
 
 
 def strip_quotes(wikitext: str) -> str:
@@ -89,4 +94,6 @@ def strip_quotes(wikitext: str) -> str:
         i = text.find("''", end)
     out.append(text[pos:])
     text = "".join(out)
-    return text.replace(_KEEP, "'") if _KEEP in text else text
+    if _KEEP in text:
+        text = text.replace(_KEEP, "'")
+    return text.replace(_KEEP_IN_LINK, "&#39;") if _KEEP_IN_LINK in text else text

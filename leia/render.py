@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from mwparserfromhell.parser import tokens as T
 
@@ -17,7 +18,7 @@ from .titles import normalise_target
 DROP_TAGS = frozenset("""
     ref references math chem ce score syntaxhighlight source timeline gallery imagemap
     templatedata graph mapframe maplink categorytree inputbox includeonly indicator
-    templatestyles hiero charinsert dynamicpagelist section table img hr
+    templatestyles hiero charinsert dynamicpagelist section table img hr style
 """.split())
 LINE_BREAK_TAGS = frozenset({"br", "p", "div", "li", "tr", "dd", "dt"})
 # Blocks whose end starts a new line too ("<div>a</div>b" reads as two lines).
@@ -33,7 +34,9 @@ KNOWN_TAGS = DROP_TAGS | frozenset("""
     onlyinclude langconvert meta link
 """.split())
 # A known tag left as text by the tokenizer (unclosed, stray): markup all the same.
-_STRAY_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
+_STRAY_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?:[\s/][^<>]*)?>")
+# <nowiki> inside <pre> only protects its content; the tags themselves vanish.
+_NOWIKI_IN_PRE = re.compile(r"<nowiki\s*>(.*?)</nowiki\s*>", re.S | re.I)
 _MAGIC = re.compile(r"__[A-Z]+__")
 # [[Prefix:Name.ext|...]] under a prefix the wiki's <siteinfo> does not list (an alias
 # such as 画像 or Bild, or a header that belongs to another wiki) is still a media file.
@@ -146,6 +149,11 @@ class Renderer:
     def on_other(self, tok) -> None:
         self.trail_for = None
 
+    def in_attributes(self) -> bool:
+        """Whether a tag's name or attributes are being read: nothing there is text."""
+        return bool(self.frames) and self.frames[-1]["kind"] == "tag" and \
+            self.frames[-1]["phase"] in ("name", "attrs")
+
     def on_skip(self, tok) -> None:
         """Templates, template arguments and comments: dropped whole."""
         self.trail_for = None
@@ -154,6 +162,9 @@ class Renderer:
     # [[title|anchor]]trail
     def on_link_open(self, tok) -> None:
         self.trail_for = None
+        if self.in_attributes():
+            self.skip = self.depth
+            return
         self.push("link", phase="title", buf=[], sep=False)
 
     def on_link_sep(self, tok) -> None:
@@ -177,6 +188,9 @@ class Renderer:
             return None  # an embedded file, or a category assignment
         if target.kind == "page" and target.ns == 0 and not colon and MEDIA_FILE.match(raw):
             return None
+        if target.kind == "invalid" and ":" in raw and not colon and \
+                self.site.namespace_of(raw.split(":", 1)[0]) in (6, 14):
+            return None  # [[File:|thumb]]: a file without a name is no text either
         return target
 
     def on_link_close(self, tok) -> None:
@@ -187,7 +201,9 @@ class Renderer:
             target = self.link_target(frame)
             if target is None:
                 return
-            self.emit(html.unescape(frame["raw"].strip().lstrip(":")))
+            shown = html.unescape(frame["raw"].strip().lstrip(":"))
+            # The title as MediaWiki shows it: "[[%33%45]]" reads "3E".
+            self.emit(unquote(shown) if "%" in shown else shown)
         start = frame["size"]
         if self.size > start and target.kind == "page" and target.ns == 0:
             link = Link(start, self.size, target.title)
@@ -199,6 +215,9 @@ class Renderer:
     # <tag attrs>contents</tag>, and the wiki markup the tokenizer reports as tags
     def on_tag_open(self, tok) -> None:
         self.trail_for = None
+        if self.in_attributes():
+            self.skip = self.depth
+            return
         self.push("tag", phase="name", buf=[], markup=getattr(tok, "wiki_markup", None))
 
     def tag_named(self, frame: dict) -> bool:
@@ -235,7 +254,10 @@ class Renderer:
     def on_tag_end_open(self, tok) -> None:
         frame = self.frames[-1]
         if frame["phase"] == "raw":
-            self.emit(html.unescape("".join(frame["buf"])))
+            raw = "".join(frame["buf"])
+            if frame["name"] == "pre" and "<" in raw:
+                raw = _NOWIKI_IN_PRE.sub(r"\1", raw)
+            self.emit(html.unescape(raw))
         frame["phase"], frame["buf"] = "closing", []
 
     def on_tag_close(self, tok) -> None:
@@ -276,6 +298,9 @@ class Renderer:
     # [http://url label] and bare URLs
     def on_ext_open(self, tok) -> None:
         self.trail_for = None
+        if self.in_attributes():
+            self.skip = self.depth
+            return
         self.push("ext", phase="url", buf=[], brackets=getattr(tok, "brackets", True))
 
     def on_ext_sep(self, tok) -> None:
@@ -283,14 +308,22 @@ class Renderer:
 
     def on_ext_close(self, tok) -> None:
         frame = self.frames.pop()
-        if frame["phase"] == "url" and not frame["brackets"]:
-            self.emit("".join(frame["buf"]))
+        if frame["phase"] == "url":
+            url = "".join(frame["buf"])
+            if not frame["brackets"]:
+                self.emit(url)
+            elif "\u3000" in url:  # the ideographic space ends a URL, as a blank does
+                self.emit(url.split("\u3000", 1)[1])
 
 
 def _stray(m: re.Match) -> str:
     name = m.group(1).lower()
     if name not in KNOWN_TAGS:
         return m.group()  # shown as text
+    if m.group().startswith("</"):
+        # A closing tag with nothing open to close is dropped by the HTML tree builder,
+        # except </p> (an empty paragraph) and </br> (read as <br>).
+        return "\n" if name in ("p", "br") else ""
     return "\n" if name in BLOCK_TAGS or name == "br" else ""
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import cache
+
+from .languages import split_dbname
 
 # MediaWiki accepts the canonical (English) namespace names on every wiki, whatever the
 # localized names in <siteinfo> are, so ``[[File:x.jpg]]`` is a file on jawiki too.
@@ -22,6 +25,28 @@ _WS = re.compile(r"[\s_]+")
 def namespace_key(name: str) -> str:
     """Namespace names match case-insensitively, with spaces and underscores alike."""
     return _WS.sub(" ", name).strip().casefold()
+
+
+def language_aliases(lang: str) -> dict[str, int]:
+    """A language's names for the Media, File and Category namespaces, aliases
+    included (jawiki's ``画像``, dewiki's ``Bild``), which a dump's ``<siteinfo>``
+    does not list: lookup key -> namespace number."""
+    from .namespace_names import NAMES  # generated from this module's names: imported late
+
+    return {namespace_key(name): ns
+            for ns, names in zip((-2, 6, 14), NAMES.get(lang, ((), (), ())))
+            for name in names}
+
+
+@cache
+def names_in_any_language(ns: int) -> frozenset[str]:
+    """The lookup keys of namespace ``ns`` (-2, 6 or 14) in any language: how a file or
+    category link under a header that belongs to another wiki is told apart."""
+    from .namespace_names import NAMES
+
+    i = (-2, 6, 14).index(ns)
+    return frozenset({k for k, n in CANONICAL_NAMESPACES.items() if n == ns} |
+                     {namespace_key(name) for groups in NAMES.values() for name in groups[i]})
 
 
 @dataclass(frozen=True)
@@ -76,5 +101,11 @@ def parse_siteinfo(header: str) -> SiteInfo:
     for alias in root.iter("namespacealias"):  # present in API siteinfo, not in dumps
         if alias.text:
             namespaces[namespace_key(alias.text)] = int(alias.get("key") or alias.get("id"))
+    try:
+        lang = split_dbname(dbname)[0]
+    except ValueError:  # not a Wikimedia wiki: its <siteinfo> is all there is
+        lang = ""
+    for key, ns in language_aliases(lang).items():
+        namespaces.setdefault(key, ns)
     # "Project" is an alias of namespace 4 under the wiki's own project name.
     return SiteInfo(dbname, case, namespaces, names)

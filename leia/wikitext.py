@@ -24,10 +24,9 @@ from mwparserfromhell.parser._tokenizer import CTokenizer
 
 from .inline_templates import keep_inline_templates
 from .langconv import convert
-from .languages import INTERWIKI_PREFIXES, LANGUAGE_CODES
 from .quotes import strip_quotes
 from .render import KNOWN_TAGS, Link, Renderer
-from .siteinfo import SiteInfo
+from .siteinfo import SiteInfo, names_in_any_language, namespace_key
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _REF = re.compile(r"<ref\b[^>]*?/>|<ref\b[^>]*>.*?(?:</ref\s*>|\Z)", re.S | re.I)
@@ -44,6 +43,21 @@ _EMPTY_STYLE = re.compile(r"(?<!')('{2,3}|'{5})\1(?!')")
 class Extracted:
     text: str
     links: list[Link] = field(default_factory=list)
+
+
+_ROW_START = re.compile(r"\n[ \t]*[|!]")
+
+
+def _close_template_table(text: str, cuts: list[tuple[int, int]], end: int) -> None:
+    """A "|}" with no "{|" before it closes a table that a template opened
+    (``{{Table head}}`` and the rows below it): the last template that stands at a line
+    start with a row right after it is taken for the opener, and the cut runs from it
+    to ``end``. Without such a template the "|}" stays, as MediaWiki shows it."""
+    for i in range(len(cuts) - 1, -1, -1):
+        start, stop = cuts[i]
+        if text[start - 1:start] == "\n" and _ROW_START.match(text, stop):
+            cuts[i:] = [(start, end)]
+            return
 
 
 def prestrip(wikitext: str) -> str:
@@ -64,6 +78,8 @@ def prestrip(wikitext: str) -> str:
         tok = m.group().lstrip("\n \t:")
         if tok == "{{" or tok == "{|":
             stack.append((tok, m.start() + (tok == "{|")))  # a table keeps its "\n"
+        elif tok == "|}" and not stack and cuts:
+            _close_template_table(text, cuts, m.end())
         elif stack:
             want = "{{" if tok == "}}" else "{|"
             # An unmatched closer inside is literal text; pop to the matching opener.
@@ -161,9 +177,9 @@ _LINK_LINE = re.compile(
 
 
 def drop_unknown_categories(wikitext: str, site: SiteInfo) -> str:
-    """Category links under a name ``<siteinfo>`` does not list (an alias, or a header
-    that belongs to another wiki), told by how they stand: alone on their line, under a
-    prefix that is no interwiki or language code. Known names are the renderer's."""
+    """Category links under a name ``<siteinfo>`` does not list (a header that belongs
+    to another wiki), told by how they stand: alone on their line, under the Category
+    namespace's name in some language. Known names are the renderer's."""
     text = "\n" + wikitext
     cuts, i = [], text.find("\n[[")
     while i != -1:  # lines that start with a link: few, so looked at one by one
@@ -171,10 +187,9 @@ def drop_unknown_categories(wikitext: str, site: SiteInfo) -> str:
         end = len(text) if end == -1 else end
         m = _LINK_LINE.match(text, i + 1, end)
         if m:
-            prefix = m.group(1).strip()
-            key = prefix.lower()
-            if site.namespace_of(prefix) is None and key not in LANGUAGE_CODES and \
-                    key not in INTERWIKI_PREFIXES and " " not in prefix:
+            prefix = m.group(1)
+            if namespace_key(prefix) in names_in_any_language(14) and \
+                    site.namespace_of(prefix) is None:
                 cuts.append((i + 1, end))
         i = text.find("\n[[", end)
     if not cuts:
@@ -187,7 +202,43 @@ def drop_unknown_categories(wikitext: str, site: SiteInfo) -> str:
     return "".join(out)
 
 
-_TAG_START = re.compile(r"<(/?)([a-zA-Z][\w-]*)(?=[\s/>])")
+# A tag's name runs to a blank, "/" or ">": "<b→>" and "<blockquote|>" are no tags.
+_FILE_OPEN = re.compile(r"\[\[[ \t]*([^\[\]|:\n]{1,40}):")
+_LINK_EDGE = re.compile(r"\[\[|\]\]")
+
+
+def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
+    """A file or category link that never closes (``[[File:a.jpg|thumb|caption]``) is
+    text to MediaWiki, options and all; no reader of the article takes it for prose, so
+    it goes to the end of its line. A caption may span lines, and hold links and
+    tables."""
+    if "[[" not in wikitext:
+        return wikitext
+    files = names_in_any_language(6) | names_in_any_language(-2) | names_in_any_language(14)
+    out, pos = [], 0
+    for m in _FILE_OPEN.finditer(wikitext):
+        if m.start() < pos:
+            continue
+        key = namespace_key(m.group(1))
+        if key not in files and site.namespace_of(key) not in (6, -2, 14):
+            continue
+        depth = 1
+        for edge in _LINK_EDGE.finditer(wikitext, m.end()):
+            depth += 1 if edge.group() == "[[" else -1
+            if depth == 0:
+                break
+        if depth:
+            end = wikitext.find("\n", m.end()) + 1  # the line goes, its end too
+            end = len(wikitext) if end == 0 else end
+            out += [wikitext[pos:m.start()]]
+            pos = end
+    if not out:
+        return wikitext
+    out.append(wikitext[pos:])
+    return "".join(out)
+
+
+_TAG_START = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)")
 
 
 def escape_unknown_tags(wikitext: str) -> str:
@@ -197,6 +248,18 @@ def escape_unknown_tags(wikitext: str) -> str:
         return wikitext
     return _TAG_START.sub(lambda m: m.group() if m.group(2).lower() in KNOWN_TAGS
                           else "&lt;" + m.group()[1:], wikitext)
+
+
+# What the preprocessor does to a page that is viewed, not transcluded: <includeonly>
+# goes with its content (to the end when unclosed), <noinclude> and <onlyinclude>
+# leave theirs.
+_INCLUSION = re.compile(
+    r"<includeonly\s*>.*?(?:</includeonly\s*>|\Z)|</?(?:noinclude|onlyinclude)\s*/?>",
+    re.S | re.I)
+
+
+def strip_inclusion_tags(wikitext: str) -> str:
+    return _INCLUSION.sub("", wikitext) if "include" in wikitext else wikitext
 
 
 def tokenize(wikitext: str) -> list:
@@ -214,9 +277,12 @@ def extract(wikitext: str, site: SiteInfo, lang: str, fast: bool = True,
     variant, else each rule's first). Raises whatever the tokenizer raises; the caller
     turns that into a reject.
     """
-    src = keep_inline_templates(wikitext)
+    src = keep_inline_templates(strip_inclusion_tags(wikitext))
+    if "&apos;" in src:  # HTML5's entity, which MediaWiki decodes and the tokenizer not
+        src = src.replace("&apos;", "&#39;")
     src = prestrip(src) if fast else src
     src = drop_unknown_categories(convert(src, variant or lang), site)
+    src = drop_unclosed_files(src, site)
     src = escape_unknown_tags(strip_quotes(src))
     r = Renderer(site, lang)
     r.run(tokenize(src))
