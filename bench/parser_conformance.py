@@ -105,9 +105,6 @@ DIFFERENCES: dict[str, str] = {
         "the bold text ends the term"),
     "Short headings with trailing space should match behavior of Parser::doHeadings "
     "(T21910)": "a heading line of only '=' and a blank: the tokenizer keeps it as text",
-    "Invalid header with following text": (
-        "'= x = y' is no heading to MediaWiki (text after the closing '='); the "
-        "tokenizer reads one"),
     "<nowiki> and <pre> preference (first one wins)": (
         "overlapping <pre> and <nowiki>: the tokenizer closes them in another order"),
     "Less than in attribute position": (
@@ -117,10 +114,6 @@ DIFFERENCES: dict[str, str] = {
         "a tag; it stays text"),
     "Handling of &#x0A; in URLs": (
         "MediaWiki %-encodes a newline entity inside a bare URL; we decode it"),
-    "Illegal character references (T106578, T113194)": (
-        "MediaWiki shows invalid and C1 character references as written and knows "
-        "HTML5 and its own named entities (&acE;, &רלמ;); we decode the numeric ones "
-        "with Python's html.unescape and keep unknown names as written"),
     "T21052 U+3000 IDEOGRAPHIC SPACE should terminate external images links": (
         "the test runner allows external images ($wgAllowExternalImages); Wikipedia "
         "does not, and shows the URL, as we do"),

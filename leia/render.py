@@ -4,6 +4,7 @@ straight from the tokens, without the node tree (``leia.wikitext`` says why)."""
 from __future__ import annotations
 
 import html
+import html.entities
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -35,6 +36,24 @@ KNOWN_TAGS = DROP_TAGS | frozenset("""
 """.split())
 # A known tag left as text by the tokenizer (unclosed, stray): markup all the same.
 _STRAY_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?:[\s/][^<>]*)?>")
+# Named references the tokenizer does not know (it knows HTML 4's): HTML5's, which
+# MediaWiki decodes, and the Hebrew and Arabic names it gives &rlm; (Sanitizer.php).
+_NAMED_REF = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31}|רלמ|رلم);")
+_REF_ALIASES = {"רלמ": "\u200f", "رلم": "\u200f"}
+
+
+def _named_ref(m: re.Match) -> str:
+    name = m.group(1)
+    return _REF_ALIASES.get(name) or html.entities.html5.get(name + ";", m.group())
+
+
+def valid_codepoint(cp: int) -> bool:
+    """Sanitizer::validateCodepoint: what a numeric reference may stand for; any other
+    is shown as written."""
+    return cp in (0x09, 0x0A) or 0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xD7FF or \
+        0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+
 # <nowiki> inside <pre> only protects its content; the tags themselves vanish.
 _NOWIKI_IN_PRE = re.compile(r"<nowiki\s*>(.*?)</nowiki\s*>", re.S | re.I)
 _MAGIC = re.compile(r"__[A-Z]+__")
@@ -96,6 +115,8 @@ class Renderer:
                         value = _MAGIC.sub("", value)
                     if "<" in value:
                         value = _STRAY_TAG.sub(_stray, value)
+                    if "&" in value:
+                        value = _NAMED_REF.sub(_named_ref, value)
                     if value:
                         parts.append(value)
                         self.size += len(value)
@@ -144,6 +165,8 @@ class Renderer:
             self.trail_for = None
         if "__" in value:
             value = _MAGIC.sub("", value)
+        if "&" in value:
+            value = _NAMED_REF.sub(_named_ref, value)
         self.emit(_STRAY_TAG.sub(_stray, value) if "<" in value else value)
 
     def on_other(self, tok) -> None:
@@ -288,7 +311,16 @@ class Renderer:
         self.frames[-1]["buf"].append(getattr(tok, "char", "x"))
 
     def on_entity_close(self, tok) -> None:
-        value = html.unescape("".join(self.frames.pop()["buf"]) + ";")
+        ref = "".join(self.frames.pop()["buf"]) + ";"
+        value = html.unescape(ref)
+        if ref[1] == "#":
+            digits = ref[2:-1].lstrip("xX")
+            try:
+                cp = int(digits, 16 if ref[2] in "xX" else 10)
+            except ValueError:
+                cp = -1
+            if not valid_codepoint(cp):
+                value = ref
         frame = self.collecting()
         if frame is not None:
             frame["buf"].append(value)

@@ -212,8 +212,8 @@ def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
     text to MediaWiki, options and all; no reader of the article takes it for prose, so
     it goes to the end of its line. A caption may span lines, and hold links and
     tables."""
-    if "[[" not in wikitext:
-        return wikitext
+    if wikitext.count("[[") <= wikitext.count("]]"):
+        return wikitext  # every opener may close: nothing to look for (most pages)
     files = names_in_any_language(6) | names_in_any_language(-2) | names_in_any_language(14)
     out, pos = [], 0
     for m in _FILE_OPEN.finditer(wikitext):
@@ -236,6 +236,25 @@ def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
         return wikitext
     out.append(wikitext[pos:])
     return "".join(out)
+
+
+# A line that starts with "=" and does not end with one (blanks aside).
+_HEADING_LINE = re.compile(r"^=[^\n]*[^=\s][ \t]*$", re.M)
+
+
+def _heading_or_text(m: re.Match) -> str:
+    line = m.group()
+    end = _COMMENT.sub("", line).rstrip() if "<!--" in line else line.rstrip()
+    return line if end.endswith(("=", "}}")) else "&#61;" + line[1:]
+
+
+def unmake_false_headings(wikitext: str) -> str:
+    """"= x = y" is no heading to MediaWiki, whose headings end their line (comments and
+    blanks aside); the tokenizer would make one, so the line's first "=" becomes an
+    entity. A template that ends the line may expand to nothing: that line stays."""
+    if "=" not in wikitext:
+        return wikitext
+    return _HEADING_LINE.sub(_heading_or_text, wikitext)
 
 
 _TAG_START = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)")
@@ -278,12 +297,10 @@ def extract(wikitext: str, site: SiteInfo, lang: str, fast: bool = True,
     turns that into a reject.
     """
     src = keep_inline_templates(strip_inclusion_tags(wikitext))
-    if "&apos;" in src:  # HTML5's entity, which MediaWiki decodes and the tokenizer not
-        src = src.replace("&apos;", "&#39;")
     src = prestrip(src) if fast else src
     src = drop_unknown_categories(convert(src, variant or lang), site)
     src = drop_unclosed_files(src, site)
-    src = escape_unknown_tags(strip_quotes(src))
+    src = escape_unknown_tags(strip_quotes(unmake_false_headings(src)))
     r = Renderer(site, lang)
     r.run(tokenize(src))
     return _compact("".join(r.parts), r.links)

@@ -145,6 +145,8 @@ def test_category_links_under_names_the_header_does_not_know():
     ("<pre><nowiki><b></nowiki>x</pre>", "<b>x"),
     ("<includeonly>hidden</includeonly>== H ==<noinclude>\nseen</noinclude>", "H\n\nseen"),
     ("Text&apos;s", "Text's"),
+    ("a &#8; b &#x41; &acE; &רלמ;", "a &#8; b A \u223e\u0333 \u200f"),  # Sanitizer's rules
+    ("= x = y\n== H == <!-- c -->\nt", "= x = y\n\nH\n\nt"),  # a heading ends its line
     ("<style>.a { color: red }</style>b", "b"),
     ("[http://example.org/\u3000ideograms]", "ideograms"),
     ("[[http://example.org Label]]", "[Label]"),        # a URL, not a category alias
