@@ -6,6 +6,12 @@ the template breaks the sentence. This table says, per template (as its name is 
 first letter in either case), which positional argument a reader sees; ``-1`` is the
 last one given. It holds the inline templates of the paper's seven languages (ar, es,
 hi, ja, ru, sw, zh) and English; ``lang-xx`` stands for every ``lang-de``, ``lang-ja``...
+
+Interlanguage-link templates (``{{仮リンク|ベルリン大聖堂|en|Berlin Cathedral}}``,
+``{{ill|...}}``) name the article another language's wiki has: they become a link to
+the local title that carries that name as its hint (:data:`INTERLANGUAGE`), so the
+corpus job can align the link where neither langlinks nor Wikidata can, since the local
+article usually does not exist yet.
 """
 
 from __future__ import annotations
@@ -34,10 +40,25 @@ SHOWN: dict[str, int] = {
     "lugha": 2,
 }
 
+# Per interlanguage-link template: the positional argument holding the local title,
+# the one holding the language code (or the code itself, for templates of one language),
+# and the one holding the title on that language's wiki.
+INTERLANGUAGE: dict[str, tuple[int, int | str, int]] = {
+    "ill": (1, 2, 3), "interlanguage link": (1, 2, 3), "illm": (1, 2, 3),
+    "仮リンク": (1, 2, 3),
+    "link-en": (1, "en", 2), "le": (1, "en", 2), "tsl": (3, 1, 2),
+}
+# The named argument that, when given, is shown instead (``|label=``, ``|lt=``).
+LABEL: dict[str, str] = {"仮リンク": "label", "ill": "lt", "interlanguage link": "lt"}
+# Joins the local title, the language and the foreign title in the target of the link
+# an interlanguage template becomes; a private-use character no title holds.
+HINT_SEP = "\ue020"
+
 _NAMES = sorted({k.replace("-xx", "") for k in SHOWN}, key=len, reverse=True)
 _OPEN = re.compile(r"\{\{\s*(" + "|".join(re.escape(n) for n in _NAMES)
                    + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*\|", re.I)
 _PIECES = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
+_NAMED_ARG = re.compile(r"\s*([^=|{}\[\]]+)=")
 
 
 def _key(name: str, suffix: str | None) -> str | None:
@@ -71,6 +92,27 @@ def _args(text: str, start: int) -> tuple[list[str], int] | None:
     return None
 
 
+def _arg(positional: list[str], n: int) -> str:
+    return positional[n - 1].strip() if 0 < n <= len(positional) else ""
+
+
+def _hinted_link(key: str, positional: list[str], shown: str) -> str | None:
+    """``[[local<SEP>lang<SEP>foreign|shown]]`` for an interlanguage template, or None
+    (not one, or an argument that is not a plain title)."""
+    layout = INTERLANGUAGE.get(key)
+    if layout is None or not shown:
+        return None
+    local_n, lang_n, foreign_n = layout
+    local = _arg(positional, local_n)
+    lang = lang_n if isinstance(lang_n, str) else _arg(positional, lang_n).lower()
+    foreign = _arg(positional, foreign_n) or local  # {{ill|Title|de}}: the same title
+    parts = (local, lang, foreign)
+    if not all(parts) or any(c in p for p in parts for c in "[]{}|<>\n" + HINT_SEP) or \
+            "[[" in shown:
+        return None
+    return f"[[{HINT_SEP.join(parts)}|{shown}]]"
+
+
 def keep_inline_templates(wikitext: str) -> str:
     """The wikitext with each inline template of :data:`SHOWN` replaced by the argument
     it shows (which may hold links and other markup); the others are left alone."""
@@ -85,11 +127,19 @@ def keep_inline_templates(wikitext: str) -> str:
         if parsed is None:
             continue
         args, end = parsed
-        positional = [a for a in args if not re.match(r"\s*[^=|{}\[\]]+=", a)]
+        positional, named = [], {}
+        for a in args:
+            m_named = _NAMED_ARG.match(a)
+            if m_named:
+                named[m_named.group(1).strip()] = a[m_named.end():]
+            else:
+                positional.append(a)
         n = SHOWN[key]
         shown = positional[n - 1] if 0 < n <= len(positional) else (
             positional[-1] if n == -1 and positional else "")
-        out += [wikitext[pos:m.start()], keep_inline_templates(shown.strip())]
+        shown = named.get(LABEL.get(key, ""), shown)
+        shown = keep_inline_templates(shown.strip())
+        out += [wikitext[pos:m.start()], _hinted_link(key, positional, shown) or shown]
         pos = end
     if not out:
         return wikitext

@@ -14,7 +14,7 @@ from .augment import plan
 from .pages import BadPage, Page, parse_page, split_record
 from .params import AugmentParams
 from .siteinfo import SiteInfo
-from .titles import normalise_target
+from .titles import clean_title, normalise_target, upper_first
 from .wikitext import extract
 
 # Field order of the intermediate ``pages`` rows (see spark_jobs/read.py for types).
@@ -91,21 +91,29 @@ def _page_row(page: Page, ctx: WikiContext, source_file: str, position: int,
     except Exception as e:  # noqa: BLE001 - any parser failure is this page's reject
         return _row(*common, revision_id=page.revision_id, nbytes=nbytes,
                     reject=f"parse_error: {type(e).__name__}: {e}"[:500])
-    links = [(l.start, l.end, l.target) for l in ex.links]
+    links = [(l.start, l.end, l.target, *(_hint(l.hint) if l.hint else (None, None)))
+             for l in ex.links]
     return _row(*common, revision_id=page.revision_id, text=ex.text, links=links,
                 nbytes=nbytes, seconds=time.perf_counter() - t0)
 
 
+def _hint(hint: tuple[str, str]) -> tuple[str, str]:
+    """An interlanguage template's (language, title), the title as that wiki spells it
+    (first letter up: Wikipedias are first-letter wikis)."""
+    return hint[0], upper_first(clean_title(hint[1]))
+
+
 def augment_article(wiki: str, page_id: int, links: list[tuple[int, int, str]],
-                    resolved: dict[int, tuple[int | None, str | None]],
+                    resolved: dict[int, tuple[int | None, str | None, str | None]],
                     params: AugmentParams) -> tuple[list[tuple], list[tuple]]:
     """The ``articles.links`` array and the ``augmented.insertions`` array of one
-    article. ``resolved`` maps a link's ordinal to (target page id, pivot title); links
-    missing from it lead nowhere known. ``augmented_text`` turns the insertions into text."""
+    article. ``resolved`` maps a link's ordinal to (target page id, pivot title, where
+    the pivot title came from); links missing from it lead nowhere known.
+    ``augmented_text`` turns the insertions into text."""
     full, spans = [], []
     for i, (start, end, target) in enumerate(links):
-        target_id, pivot_title = resolved.get(i, (None, None))
-        full.append((start, end, target, target_id, pivot_title))
+        target_id, pivot_title, source = resolved.get(i, (None, None, None))
+        full.append((start, end, target, target_id, pivot_title, source))
         spans.append((start, end, params.name_filter.apply(pivot_title)))
     ins = plan(wiki, page_id, spans, params.strategy, params.prob, params.seed)
     return full, [(x.offset, x.name, x.anchor_start, x.anchor_end) for x in ins]

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from mwparserfromhell.parser import tokens as T
 
+from .inline_templates import HINT_SEP
 from .languages import link_trail
 from .siteinfo import SiteInfo
 from .titles import normalise_target
@@ -71,6 +72,9 @@ class Link:
     end: int
     target: str
     """The normalised title of the target article (namespace 0)."""
+    hint: tuple[str, str] | None = None
+    """(language, title) of the article on another wiki that an interlanguage-link
+    template names for this link (``leia.inline_templates``), else None."""
 
 
 class Renderer:
@@ -203,6 +207,9 @@ class Renderer:
 
     def link_target(self, frame: dict):
         raw = frame["raw"] = "".join(frame["buf"])
+        if HINT_SEP in raw:
+            raw, lang, foreign = raw.split(HINT_SEP)
+            frame["raw"], frame["hint"] = raw, (lang, foreign)
         target = normalise_target(raw, self.site, self.lang)
         colon = raw.lstrip().startswith(":")
         if target.kind == "interlanguage" and not colon:
@@ -229,7 +236,7 @@ class Renderer:
             self.emit(unquote(shown) if "%" in shown else shown)
         start = frame["size"]
         if self.size > start and target.kind == "page" and target.ns == 0:
-            link = Link(start, self.size, target.title)
+            link = Link(start, self.size, target.title, frame.get("hint"))
             self.links.append(link)
             self.trail_for = link
         else:

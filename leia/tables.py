@@ -10,14 +10,17 @@ from __future__ import annotations
 PARTITION_COLUMN = "wiki"
 
 LINK = ("start INT, end INT, target_title STRING, target_page_id BIGINT, "
-        "pivot_title STRING")
+        "pivot_title STRING, pivot_source STRING")
 INSERTION = "offset INT, pivot_title STRING, anchor_start INT, anchor_end INT"
 
 SCHEMAS: dict[str, str] = {
     # One row per article (namespace 0, not a redirect, wikitext). ``links[].start/end``
     # are character offsets of the anchor in ``text``; ``target_page_id`` is the article
     # the link leads to after redirects (null: no such article in the dump);
-    # ``pivot_title`` its title on the pivot wiki (null: no counterpart).
+    # ``pivot_title`` its title on the pivot wiki (null: no counterpart), from
+    # ``pivot_source``: langlinks or wikidata (the target's alignment), or template (an
+    # interlanguage-link template that names the pivot wiki's article, such as
+    # {{仮リンク|...|en|Title}}: the link's own, for a target the wiki may not have).
     "articles": ("wiki STRING, page_id BIGINT, title STRING, revision_id BIGINT, "
                  f"text STRING, links ARRAY<STRUCT<{LINK}>>, dump_date STRING"),
     # One row per page with a pivot-language counterpart. ``how``: langlinks, wikidata,
@@ -37,11 +40,13 @@ SCHEMAS: dict[str, str] = {
                 "stage STRING, reason STRING"),
     # One row per wiki and run (appended, never replaced: the run history). ``bytes_in``:
     # uncompressed XML read; ``parse_seconds``: this wiki's parse time summed over
-    # executors; ``seconds``: the wall time of the whole run (all its wikis).
+    # executors; ``seconds``: the wall time of the whole run (all its wikis);
+    # ``links_aligned_by``: the aligned links per ``pivot_source``.
     "stats": ("wiki STRING, run_id STRING, run_started TIMESTAMP, dump_date STRING, "
               "pivot STRING, pages_read BIGINT, articles BIGINT, links BIGINT, "
               "links_resolved BIGINT, links_aligned BIGINT, insertions BIGINT, "
-              "rejects BIGINT, bytes_in BIGINT, parse_seconds DOUBLE, seconds DOUBLE"),
+              "rejects BIGINT, bytes_in BIGINT, parse_seconds DOUBLE, seconds DOUBLE, "
+              "links_aligned_by MAP<STRING, BIGINT>"),
 }
 
 TABLES = tuple(SCHEMAS)

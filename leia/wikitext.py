@@ -146,7 +146,7 @@ def _substitute(text: str, links: list[Link], pattern: re.Pattern, keep
             return p - before - (end - start - kept)
         return start - before + min(p - start, kept)
 
-    return "".join(out), [Link(move(l.start), move(l.end), l.target) for l in links]
+    return "".join(out), [Link(move(l.start), move(l.end), l.target, l.hint) for l in links]
 
 
 def _compact(text: str, links: list[Link]) -> Extracted:
@@ -166,7 +166,7 @@ def _compact(text: str, links: list[Link]) -> Extracted:
         if anchor.strip():
             s += len(anchor) - len(anchor.lstrip())
             e -= len(anchor) - len(anchor.rstrip())
-            new_links.append(Link(s, e, link.target))
+            new_links.append(Link(s, e, link.target, link.hint))
     return Extracted(result, new_links)
 
 

@@ -156,7 +156,7 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
     targets = build.link_targets(titles, redirects)
     aligned = build.alignment(titles, redirects, langlinks, wikidata, cfg.pivot)
     aligned = persist_now(aligned)
-    resolved = build.resolve_links(articles, targets, aligned)
+    resolved = build.resolve_links(articles, targets, aligned, cfg.pivot)
     dates = {w: d.date for w, d in dumps.items()}
     planned = build.plan_insertions(articles, resolved, params).persist(
         StorageLevel.MEMORY_AND_DISK)
@@ -179,9 +179,10 @@ def run(spark, cfg: AugmentConfig) -> list[dict]:
                         "augmented", wikis, meta)
     log("writing stats")
     stats = collect_stats(pages, planned, rejects, wikis)
+    by_source = aligned_by_source(planned)
     seconds = time.time() - t0
-    rows = [(w, run_id, started, dates[w], cfg.pivot, *stats.get(w, (0,) * 9), seconds)
-            for w in wikis]
+    rows = [(w, run_id, started, dates[w], cfg.pivot, *stats.get(w, (0,) * 9), seconds,
+             by_source.get(w, {})) for w in wikis]
     write.append(spark.createDataFrame(rows, SCHEMAS["stats"]), f"{out}/stats", "stats",
                  meta)
     spark.catalog.clearCache()
@@ -307,17 +308,30 @@ def collect_stats(pages, planned, rejects, wikis: list[str]) -> dict[str, tuple]
     return out_rows
 
 
+def aligned_by_source(planned) -> dict[str, dict[str, int]]:
+    """{wiki: {pivot source: aligned links}}: how many links each alignment source gave."""
+    rows = (planned.select("wiki", F.explode("links").alias("l"))
+            .where("l.pivot_title IS NOT NULL").groupBy("wiki", "l.pivot_source").count()
+            .collect())
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        out.setdefault(r["wiki"], {})[r["pivot_source"]] = r["count"]
+    return out
+
+
 def print_summary(rows: list[dict], out: str) -> None:
     head = ("wiki", "articles", "links", "resolved", "aligned", "insertions", "rejects",
             "MB in")
-    print("\n" + " ".join(f"{h:>12}" for h in head))
+    print("\n" + " ".join(f"{h:>12}" for h in head) + "   aligned by")
     for r in rows:
         links = r["links"] or 1
         print(" ".join(f"{v:>12}" for v in (
             r["wiki"], r["articles"], r["links"],
             f"{r['links_resolved']} {100 * r['links_resolved'] / links:.0f}%",
             f"{r['links_aligned']} {100 * r['links_aligned'] / links:.0f}%",
-            r["insertions"], r["rejects"], f"{r['bytes_in'] / 1e6:.1f}")))
+            r["insertions"], r["rejects"], f"{r['bytes_in'] / 1e6:.1f}"))
+              + "   " + ", ".join(f"{k} {v}" for k, v in sorted(
+                  (r.get("links_aligned_by") or {}).items())))
     print(f"\ntables written under {out}/ (articles, alignment, augmented, rejects, "
           f"stats); {rows[0]['seconds']:.0f} s" if rows else "nothing written")
 

@@ -152,20 +152,30 @@ def alignment(titles: DataFrame, redirects: DataFrame, langlinks: DataFrame | No
                     "pivot_title", "how"))
 
 
-def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame
+def resolve_links(articles: DataFrame, targets: DataFrame, aligned: DataFrame, pivot: str
                   ) -> DataFrame:
     """(wiki, page_id, resolved): per article, its links' ordinals -> (target page id,
-    pivot title), for the links that lead to an article."""
+    pivot title, pivot source), for the links that lead to an article or have a pivot
+    title: their target's alignment, else the one an interlanguage template names."""
     links = articles.select("wiki", "page_id",
                             F.posexplode("links").alias("ordinal", "link"))
-    links = links.select("wiki", "page_id", "ordinal", F.col("link.target").alias("title"))
+    links = links.select("wiki", "page_id", "ordinal", F.col("link.target").alias("title"),
+                         "link.hint_lang", "link.hint_title")
     names = aligned.filter("how != 'via redirect'").select(
-        "wiki", F.col("page_id").alias("target_page_id"), "pivot_title")
-    resolved = (links.join(targets, ["wiki", "title"])
+        "wiki", F.col("page_id").alias("target_page_id"), "pivot_title",
+        F.col("how").alias("pivot_source"))
+    resolved = (links.join(targets, ["wiki", "title"], "left")
                 .join(names, ["wiki", "target_page_id"], "left"))
+    hinted = F.col("pivot_title").isNull() & (F.col("hint_lang") == pivot)
+    resolved = (resolved
+                .withColumn("pivot_source", F.when(hinted, F.lit("template"))
+                            .otherwise(F.col("pivot_source")))
+                .withColumn("pivot_title", F.when(hinted, F.col("hint_title"))
+                            .otherwise(F.col("pivot_title")))
+                .filter("target_page_id IS NOT NULL OR pivot_title IS NOT NULL"))
     return resolved.groupBy("wiki", "page_id").agg(
-        F.collect_list(F.struct("ordinal", "target_page_id", "pivot_title"))
-        .alias("resolved"))
+        F.collect_list(F.struct("ordinal", "target_page_id", "pivot_title",
+                                "pivot_source")).alias("resolved"))
 
 
 def plan_insertions(articles: DataFrame, resolved: DataFrame, params: AugmentParams
@@ -185,8 +195,8 @@ def plan_insertions(articles: DataFrame, resolved: DataFrame, params: AugmentPar
             full, insertions = [], []
             for wiki, page_id, links, res in zip(c["wiki"], c["page_id"], c["links"],
                                                  c["resolved"]):
-                by_ordinal = {x["ordinal"]: (x["target_page_id"], x["pivot_title"])
-                              for x in res or ()}
+                by_ordinal = {x["ordinal"]: (x["target_page_id"], x["pivot_title"],
+                                             x["pivot_source"]) for x in res or ()}
                 f, i = augment_article(
                     wiki, page_id, [(l["start"], l["end"], l["target"]) for l in links],
                     by_ordinal, params)

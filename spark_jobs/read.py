@@ -36,7 +36,8 @@ PAGES_ARROW = pa.schema([
     ("is_redirect", pa.bool_()), ("redirect_ns", pa.int32()),
     ("redirect_title", pa.string()), ("revision_id", pa.int64()), ("text", pa.string()),
     ("links", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()),
-                                  ("target", pa.string())]))),
+                                  ("target", pa.string()), ("hint_lang", pa.string()),
+                                  ("hint_title", pa.string())]))),
     ("bytes_in", pa.int64()), ("parse_seconds", pa.float64()), ("reject", pa.string())])
 assert PAGES_ARROW.names == list(PAGE_FIELDS)
 PAGES_SCHEMA = from_arrow_schema(PAGES_ARROW)

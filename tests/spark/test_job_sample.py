@@ -27,7 +27,8 @@ def test_every_wiki_gets_articles_links_and_insertions(sample_run, spark):
     assert by["elwikivoyage"]["articles"] == 1310  # ns 0, not redirects, in the XML
     assert by["viwiki"]["articles"] == 6
     for r in summary:
-        assert r["links"] >= r["links_resolved"] >= r["links_aligned"]
+        assert r["links"] >= r["links_resolved"] and r["links"] >= r["links_aligned"]
+        assert sum(r["links_aligned_by"].values()) == r["links_aligned"]
         assert r["rejects"] == 0, r
     assert by["jawiki"]["insertions"] > 0 and by["elwikivoyage"]["insertions"] > 300
     stats = table(spark, out, "stats").collect()
@@ -49,7 +50,8 @@ def test_augmented_text_is_the_rendering_of_the_offsets(sample_run, spark):
         for i in ins:
             link = spans[(i.anchor_start, i.anchor_end)]
             assert i.offset == i.anchor_end  # strategy "right"
-            assert link.pivot_title is not None and link.target_page_id is not None
+            assert link.pivot_title is not None
+            assert (link.target_page_id is not None) != (link.pivot_source == "template")
             assert i.name == link.pivot_title.split(" (")[0]
 
 
@@ -65,6 +67,22 @@ def test_links_resolve_through_redirects_and_align(sample_run, spark):
     links = (table(spark, out, "articles").where("wiki = 'elwikivoyage'")
              .select(F.explode("links").alias("l")).select("l.*"))
     assert links.where("target_page_id IS NOT NULL").count() > 4000
+
+
+def test_interlanguage_templates_align_links_langlinks_cannot(sample_run, spark):
+    """{{仮リンク|ベルリン・ボン法|en|Berlin-Bonn Act}}: no such jawiki article, so no
+    langlinks row; the template names the English article, and the link aligns to it."""
+    out, summary = sample_run
+    by = {r["wiki"]: r["links_aligned_by"] for r in summary}
+    assert by["jawiki"]["template"] > 10 and by["jawiki"]["langlinks"] > 10
+    assert by["zhwiki"].get("template", 0) >= 1 and "template" not in by["elwikivoyage"]
+    ja = (table(spark, out, "articles").where("wiki = 'jawiki'")
+          .select(F.explode("links").alias("l")).select("l.*").collect())
+    act = [l for l in ja if l.target_title == "ベルリン・ボン法"]
+    assert act and all((l.pivot_title, l.pivot_source, l.target_page_id)
+                       == ("Berlin-Bonn Act", "template", None) for l in act)
+    # A template naming another language (de) gives no English title.
+    assert all(l.pivot_title is None for l in ja if l.target_title == "2016年ベルリン市議会選挙")
 
 
 def test_a_second_engine_reads_the_same_tables(sample_run, spark):

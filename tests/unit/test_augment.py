@@ -53,11 +53,11 @@ def test_unknown_strategy_is_a_clear_error():
 
 def test_literal_markers_in_the_text_stay_distinguishable():
     text = "a <translate>b</translate> [c]"
-    full, ins = augment_article("w", 1, [(28, 29, "C")], {0: (5, "Cee")},
+    full, ins = augment_article("w", 1, [(28, 29, "C")], {0: (5, "Cee", "langlinks")},
                                 AugmentParams(prob=1.0))
     assert ins == [(29, "Cee", 28, 29)]
     rendered = augmented_text(text, [Insertion(*i) for i in ins])
     assert rendered == "a <translate>b</translate> [c<translate>Cee</translate>]"
     # the offsets say which markers are real: the literal ones are at 2 and 14
     assert rendered.count("<translate>") == 2 and len(ins) == 1
-    assert full == [(28, 29, "C", 5, "Cee")]
+    assert full == [(28, 29, "C", 5, "Cee", "langlinks")]

@@ -97,7 +97,7 @@ def test_the_census_finds_each_kind():
 @pytest.mark.parametrize("src, seen, anchors", [
     ("known as {{lang|de|Berlin}} in German", "known as Berlin in German", []),
     ("{{Lang-de|[[Berlin]]}} and {{nowrap|10 km}}", "Berlin and 10 km", ["Berlin"]),
-    ("{{仮リンク|ベルリン大聖堂|en|Berlin Cathedral}}は", "ベルリン大聖堂は", []),
+    ("{{仮リンク|ベルリン大聖堂|en|Berlin Cathedral}}は", "ベルリン大聖堂は", ["ベルリン大聖堂"]),
     ("{{lang|de|Berlin {{small|Mitte}}|italic=no}}.", "Berlin Mitte.", []),
     ("{{Infobox|a={{lang|de|X}}}} after", "after", []),   # inside a dropped template
     ("{{Citation|title=x}} text", "text", []),              # not in the table: dropped
@@ -178,3 +178,22 @@ def test_the_languages_own_aliases_come_with_its_siteinfo():
     assert (text, ls) == ("東京は", [])
     # A lone [[Prefix:Name]] line is a category only under a Category name.
     assert links("[[meatball:Soft Security]]\n[[Kategorie:X]]")[0] == "meatball:Soft Security"
+
+
+@pytest.mark.parametrize("src, lang, anchor, target, hint", [
+    ("{{仮リンク|ベルリン大聖堂|en|Berlin Cathedral}}は", "ja", "ベルリン大聖堂", "ベルリン大聖堂",
+     ("en", "Berlin Cathedral")),
+    ("{{仮リンク|ベルリン＝アードラースホーフ|label=アードラースホーフ|de|Berlin-Adlershof}}",
+     "ja", "アードラースホーフ", "ベルリン＝アードラースホーフ", ("de", "Berlin-Adlershof")),
+    ("{{ill|Berliner Dom|de|lt=the cathedral}} x", "en", "the cathedral", "Berliner Dom",
+     ("de", "Berliner Dom")),
+    ("{{link-en|柏林大教堂|Berlin Cathedral}}是", "zh", "柏林大教堂", "柏林大教堂",
+     ("en", "Berlin Cathedral")),
+    ("{{tsl|en|Berlin Cathedral|柏林大教堂}}是", "zh", "柏林大教堂", "柏林大教堂",
+     ("en", "Berlin Cathedral")),
+])
+def test_interlanguage_templates_give_a_link_with_the_foreign_title(src, lang, anchor,
+                                                                    target, hint):
+    ex = extract(src, EN, lang)
+    [link] = ex.links
+    assert (ex.text[link.start:link.end], link.target, link.hint) == (anchor, target, hint)
