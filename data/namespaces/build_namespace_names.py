@@ -8,7 +8,8 @@ collected in the DBpedia extraction framework's generated
 ``core/src/main/scala/org/dbpedia/extraction/wikiparser/impl/wikipedia/Namespaces.scala``
 (one ``LinkedHashMap("name"->number, ...)`` per language). A pages-articles dump's
 ``<siteinfo>`` lists only each namespace's main localized name; the aliases
-(``画像`` on jawiki, ``Bild`` on dewiki) are what this table adds.
+(``画像`` on jawiki, ``Bild`` on dewiki) are what this table adds. The checked-in
+table was written from github dbpedia/extraction-framework @ e3dfe8bb8dbc.
 """
 
 from __future__ import annotations
