@@ -26,13 +26,9 @@ its last complete checkpoint:
 
 from __future__ import annotations
 
-import importlib
 import os
-import shlex
-import subprocess
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +36,7 @@ REPO = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
 from leia.cli import field_help, parse_config, to_argv  # noqa: E402
+from leia.stages import run_stage, stop_spark  # noqa: E402
 from spark_jobs.config import AugmentConfig  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
@@ -132,25 +129,14 @@ class Pipeline:
 
     def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False,
              in_process: str | None = None) -> None:
-        """Run one stage's command unless its output is complete (``done`` exists) and
-        nothing before it ran. ``in_process``: the module whose ``main`` is called here
-        instead (the Spark stages: they share one SparkSession, so the JVM and Delta
-        start once); the command printed is the one that runs the stage on its own."""
+        """Run one stage (``leia.stages.run_stage``) unless its output is complete
+        (``done`` exists) and nothing before it ran."""
         if done.exists() and not self.dirty:
             print(f"\n== {name}: already complete ({done}); --force re-runs it")
             return
         self.dirty = True
-        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", str(self.cfg.procs)] if torchrun else [sys.executable]
-        full = launcher + cmd
-        print(f"\n== {name}\n$ {shlex.join(full)}", flush=True)
-        t0 = time.perf_counter()
-        rc = call_main(in_process, cmd[1:]) if in_process else \
-            subprocess.run(full, cwd=REPO).returncode
-        if rc:
-            raise SystemExit(f"pipeline: stage {name} failed (exit {rc}); fix "
-                             f"what it says above, then re-run: finished stages are kept")
-        print(f"== {name}: done in {time.perf_counter() - t0:.0f}s -> {done}", flush=True)
+        run_stage("pipeline", name, done, cmd, cwd=REPO, procs=self.cfg.procs,
+                  torchrun=torchrun, in_process=in_process)
 
     def corpus(self):
         self.step("corpus", self.out / "corpus" / "stats" / "_delta_log",
@@ -205,26 +191,6 @@ class Pipeline:
         runs = [f"{n}={self.out / 'eval' / n}" for n in ["base", *reversed(self.variants)]]
         self.step("report", self.out / "report" / "report.md",
                   ["-m", "trainer.report", *runs, "--out", str(self.out / "report")])
-
-
-def call_main(module: str, args: list[str]) -> int:
-    """A job's ``main(args)`` in this process; its exit status."""
-    try:
-        importlib.import_module(module).main(args)
-    except SystemExit as e:  # usage and input errors: the job has said what to fix
-        return e.code if isinstance(e.code, int) else 1
-    except Exception:  # noqa: BLE001 - any crash of a stage is printed, and it fails
-        traceback.print_exc()
-        return 1
-    return 0
-
-
-def stop_spark() -> None:
-    if "pyspark" in sys.modules:
-        from pyspark.sql import SparkSession
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            active.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

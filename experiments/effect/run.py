@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from leia.cli import to_argv  # noqa: E402
+from leia.stages import run_stage, stop_spark  # noqa: E402
 from spark_jobs.config import AugmentConfig  # noqa: E402
 from spark_jobs.encode_config import EncodeConfig  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
@@ -58,8 +58,6 @@ class Experiment:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     def run(self) -> None:
-        from pipeline import stop_spark
-
         t0 = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         print("leia effect: config\n" + self.cfg.to_json(), flush=True)
@@ -80,24 +78,12 @@ class Experiment:
 
     def step(self, name: str, done: Path, cmd: list[str], in_process: str | None = None,
              torchrun: bool = False) -> None:
-        """Run one stage's command unless ``done`` exists; the command printed is the
-        one that runs the stage on its own."""
+        """Run one stage (``leia.stages.run_stage``) unless ``done`` exists."""
         if done.exists():
             print(f"== {name}: already complete ({done})", flush=True)
             return
-        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", str(self.cfg.procs)] if torchrun else [sys.executable]
-        print(f"\n== {name}\n$ {shlex.join(launcher + cmd)}", flush=True)
-        t0 = time.perf_counter()
-        if in_process:
-            from pipeline import call_main
-            rc = call_main(in_process, cmd[1:])
-        else:
-            rc = subprocess.run(launcher + cmd, cwd=REPO).returncode
-        if rc:
-            raise SystemExit(f"effect: stage {name} failed (exit {rc}); fix what it says "
-                             "above, then re-run: finished stages are kept")
-        print(f"== {name}: done in {time.perf_counter() - t0:.0f}s", flush=True)
+        run_stage("effect", name, done, cmd, cwd=REPO, procs=self.cfg.procs,
+                  torchrun=torchrun, in_process=in_process)
 
     def world(self) -> None:
         from .dumps import write_world
