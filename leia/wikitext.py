@@ -52,9 +52,12 @@ def _close_template_table(text: str, cuts: list[tuple[int, int]], end: int) -> N
     """A "|}" with no "{|" before it closes a table that a template opened
     (``{{Table head}}`` and the rows below it): the last template that stands at a line
     start with a row right after it is taken for the opener, and the cut runs from it
-    to ``end``. Without such a template the "|}" stays, as MediaWiki shows it."""
+    to ``end``, unless a paragraph break lies between. Without such a template the "|}"
+    stays, as MediaWiki shows it."""
     for i in range(len(cuts) - 1, -1, -1):
         start, stop = cuts[i]
+        if text.find("\n\n", stop, end) != -1:
+            return  # a paragraph break: prose, not rows, lies between
         if text[start - 1:start] == "\n" and _ROW_START.match(text, stop):
             cuts[i:] = [(start, end)]
             return

@@ -163,6 +163,7 @@ def test_mediawiki_rules_for_links_tags_and_entities(src, seen):
     ("Pop.\n{{Table head}}\n! Year\n|-\n| 1999 || 3\n|-{{Grey}}\n| 2000 || 4\n|}\nAfter.",
      "Pop.\n\nAfter."),                               # a table opened by a template
     ("Text\n|}\nmore", "Text\n|}\nmore"),            # ...but not without one
+    ("{{Box}}\n| a\n\nProse.\n|}", "| a\n\nProse.\n|}"),  # nor across a paragraph
 ])
 def test_markup_no_reader_takes_for_prose_goes(src, seen):
     assert links(src, "el")[0] == seen
