@@ -208,8 +208,10 @@ class Renderer:
     def link_target(self, frame: dict):
         raw = frame["raw"] = "".join(frame["buf"])
         if HINT_SEP in raw:
-            raw, lang, foreign = raw.split(HINT_SEP)
-            frame["raw"], frame["hint"] = raw, (lang, foreign)
+            parts = raw.split(HINT_SEP)
+            if len(parts) == 3:  # as leia.inline_templates writes it
+                raw, frame["hint"] = parts[0], (parts[1], parts[2])
+            frame["raw"] = raw = parts[0]
         target = normalise_target(raw, self.site, self.lang)
         colon = raw.lstrip().startswith(":")
         if target.kind == "interlanguage" and not colon:
