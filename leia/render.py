@@ -209,9 +209,9 @@ class Renderer:
         raw = frame["raw"] = "".join(frame["buf"])
         if HINT_SEP in raw:
             parts = raw.split(HINT_SEP)
-            if len(parts) == 3:  # as leia.inline_templates writes it
-                raw, frame["hint"] = parts[0], (parts[1], parts[2])
             frame["raw"] = raw = parts[0]
+            if len(parts) == 3:  # as leia.inline_templates writes it
+                frame["hint"] = (parts[1], parts[2])
         target = normalise_target(raw, self.site, self.lang)
         colon = raw.lstrip().startswith(":")
         if target.kind == "interlanguage" and not colon:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cache
 
 from mwparserfromhell.parser._tokenizer import CTokenizer
 
@@ -43,6 +44,16 @@ _EMPTY_STYLE = re.compile(r"(?<!')('{2,3}|'{5})\1(?!')")
 class Extracted:
     text: str
     links: list[Link] = field(default_factory=list)
+
+
+def _without(text: str, cuts: list[tuple[int, int]], pos: int = 0) -> str:
+    """``text[pos:]`` without the ``(start, end)`` spans of ``cuts`` (sorted, apart)."""
+    out = []
+    for start, end in cuts:
+        out.append(text[pos:start])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _ROW_START = re.compile(r"\n[ \t]*[|!]")
@@ -95,12 +106,7 @@ def prestrip(wikitext: str) -> str:
                     break
     if not cuts:
         return text[1:]
-    out, pos = [], 1
-    for start, end in cuts:
-        out.append(text[pos:start])
-        pos = end
-    out.append(text[pos:])
-    return _EMPTY_STYLE.sub("", _EMPTY_HEADING.sub("", "".join(out)))
+    return _EMPTY_STYLE.sub("", _EMPTY_HEADING.sub("", _without(text, cuts, 1)))
 
 
 _SQUEEZE = re.compile(r"[ \t]+\n[ \t\n]*|\n+[ \t][ \t\n]*|\n\n\n+|  +|\t")
@@ -195,19 +201,17 @@ def drop_unknown_categories(wikitext: str, site: SiteInfo) -> str:
                     site.namespace_of(prefix) is None:
                 cuts.append((i + 1, end))
         i = text.find("\n[[", end)
-    if not cuts:
-        return wikitext
-    out, pos = [], 1
-    for start, end in cuts:
-        out.append(text[pos:start])
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
+    return _without(text, cuts, 1) if cuts else wikitext
 
 
-# A tag's name runs to a blank, "/" or ">": "<b→>" and "<blockquote|>" are no tags.
 _FILE_OPEN = re.compile(r"\[\[[ \t]*([^\[\]|:\n]{1,40}):")
 _LINK_EDGE = re.compile(r"\[\[|\]\]")
+
+
+@cache
+def _no_prose_names() -> frozenset[str]:
+    """Media, File and Category names in any language: links that are never prose."""
+    return names_in_any_language(6) | names_in_any_language(-2) | names_in_any_language(14)
 
 
 def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
@@ -217,13 +221,12 @@ def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
     tables."""
     if wikitext.count("[[") <= wikitext.count("]]"):
         return wikitext  # every opener may close: nothing to look for (most pages)
-    files = names_in_any_language(6) | names_in_any_language(-2) | names_in_any_language(14)
-    out, pos = [], 0
+    cuts: list[tuple[int, int]] = []
     for m in _FILE_OPEN.finditer(wikitext):
-        if m.start() < pos:
+        if cuts and m.start() < cuts[-1][1]:
             continue
         key = namespace_key(m.group(1))
-        if key not in files and site.namespace_of(key) not in (6, -2, 14):
+        if key not in _no_prose_names() and site.namespace_of(key) not in (6, -2, 14):
             continue
         depth = 1
         for edge in _LINK_EDGE.finditer(wikitext, m.end()):
@@ -232,13 +235,8 @@ def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
                 break
         if depth:
             end = wikitext.find("\n", m.end()) + 1  # the line goes, its end too
-            end = len(wikitext) if end == 0 else end
-            out += [wikitext[pos:m.start()]]
-            pos = end
-    if not out:
-        return wikitext
-    out.append(wikitext[pos:])
-    return "".join(out)
+            cuts.append((m.start(), len(wikitext) if end == 0 else end))
+    return _without(wikitext, cuts) if cuts else wikitext
 
 
 # A line that starts with "=" and does not end with one (blanks aside).
@@ -260,6 +258,7 @@ def unmake_false_headings(wikitext: str) -> str:
     return _HEADING_LINE.sub(_heading_or_text, wikitext)
 
 
+# A tag's name runs to a blank, "/" or ">": "<b→>" and "<blockquote|>" are no tags.
 _TAG_START = re.compile(r"<(/?)([a-zA-Z][^\s/<>]*)")
 
 
