@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 
-SHOWN: dict[str, int] = {
+# Which positional argument each template shows: a number (-1: the last), or numbers
+# tried in order, the first one given being shown.
+SHOWN: dict[str, int | tuple[int, ...]] = {
     # English, and the names many wikis share
     "lang": 2, "lang-xx": 1, "nowrap": 1, "nobr": 1, "small": 1, "smaller": 1, "big": 1,
     "transl": -1, "transliteration": -1, "script": 2, "noitalic": 1, "sic": 1,
@@ -27,9 +29,9 @@ SHOWN: dict[str, int] = {
     "仮リンク": 1, "読み仮名": 1, "読み仮名 ruby不使用": 1,
     # zh
     "le": 1, "link-en": 1, "tsl": 3, "ruby": 1,
-    # ru
+    # ru: {{нп5|local title|text shown|lang|foreign title}}, its redirect {{iw}}
     "нп": 1, "нп3": 1, "не переведено": 1, "не переведено 3": 1, "comment": 1,
-    "iw": 1, "s": 1,
+    "нп5": (2, 1), "не переведено 5": (2, 1), "iw": (2, 1), "s": 1,
     # es
     "versalita": 1, "enlace interlingüístico": 1,
     # ar
@@ -47,7 +49,10 @@ INTERLANGUAGE: dict[str, tuple[int, int | str, int]] = {
     "ill": (1, 2, 3), "interlanguage link": (1, 2, 3), "illm": (1, 2, 3),
     "仮リンク": (1, 2, 3),
     "link-en": (1, "en", 2), "le": (1, "en", 2), "tsl": (3, 1, 2),
+    "нп5": (1, 3, 4), "не переведено 5": (1, 3, 4), "iw": (1, 3, 4),
 }
+# The language a template links to when its language argument is empty.
+DEFAULT_LANG: dict[str, str] = {"нп5": "en", "не переведено 5": "en", "iw": "en"}
 # The named argument that, when given, is shown instead (``|label=``, ``|lt=``).
 LABEL: dict[str, str] = {"仮リンク": "label", "ill": "lt", "interlanguage link": "lt"}
 # Joins the local title, the language and the foreign title in the target of the link
@@ -105,7 +110,11 @@ def _hinted_link(key: str, positional: list[str], shown: str) -> str | None:
     local_n, lang_n, foreign_n = layout
     local = _arg(positional, local_n)
     lang = lang_n if isinstance(lang_n, str) else _arg(positional, lang_n).lower()
-    foreign = _arg(positional, foreign_n) or local  # {{ill|Title|de}}: the same title
+    foreign = _arg(positional, foreign_n)
+    if not foreign and lang:
+        foreign = local  # {{ill|Title|de}}: the same title in the language it names
+    # {{нп5|Title|||Foreign}} names English by default; {{нп5|Title}} names no title.
+    lang = lang or (DEFAULT_LANG.get(key, "") if foreign else "")
     parts = (local, lang, foreign)
     if not all(parts) or any(c in p for p in parts for c in "[]{}|<>\n" + HINT_SEP) or \
             "[[" in shown:
@@ -135,8 +144,11 @@ def keep_inline_templates(wikitext: str) -> str:
             else:
                 positional.append(a)
         n = SHOWN[key]
-        shown = positional[n - 1] if 0 < n <= len(positional) else (
-            positional[-1] if n == -1 and positional else "")
+        if isinstance(n, tuple):
+            shown = next((_arg(positional, i) for i in n if _arg(positional, i)), "")
+        else:
+            shown = positional[n - 1] if 0 < n <= len(positional) else (
+                positional[-1] if n == -1 and positional else "")
         shown = named.get(LABEL.get(key, ""), shown)
         shown = keep_inline_templates(shown.strip())
         out += [wikitext[pos:m.start()], _hinted_link(key, positional, shown) or shown]

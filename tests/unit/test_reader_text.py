@@ -192,9 +192,24 @@ def test_the_languages_own_aliases_come_with_its_siteinfo():
      ("en", "Berlin Cathedral")),
     ("{{tsl|en|Berlin Cathedral|柏林大教堂}}是", "zh", "柏林大教堂", "柏林大教堂",
      ("en", "Berlin Cathedral")),
+    # ruwiki's layouts, as its Berlin article writes them (DBpedia's ru minidump).
+    ("{{нп5|Новая синагога (Берлин)|Новая синагога|de|Neue Synagoge (Berlin)}}", "ru",
+     "Новая синагога", "Новая синагога (Берлин)", ("de", "Neue Synagoge (Berlin)")),
+    ("{{нп5|Фотоархив прусского культурного наследия|||Prussian Heritage Image Archive}}",
+     "ru", "Фотоархив прусского культурного наследия",
+     "Фотоархив прусского культурного наследия", ("en", "Prussian Heritage Image Archive")),
+    ("{{iw|Институт имени Отто Гана|||Max Planck Institute for Chemistry}}", "ru",
+     "Институт имени Отто Гана", "Институт имени Отто Гана",
+     ("en", "Max Planck Institute for Chemistry")),
 ])
 def test_interlanguage_templates_give_a_link_with_the_foreign_title(src, lang, anchor,
                                                                     target, hint):
     ex = extract(src, EN, lang)
     [link] = ex.links
     assert (ex.text[link.start:link.end], link.target, link.hint) == (anchor, target, hint)
+
+
+def test_an_interlanguage_template_that_names_no_language_or_title_aligns_nothing():
+    ex = extract("{{нп5|Amerika-Gedenkbibliothek}} и {{iw|Мечеть||de}}", EN, "ru")
+    assert ex.text == "Amerika-Gedenkbibliothek и Мечеть"
+    assert [(l.target, l.hint) for l in ex.links] == [("Мечеть", ("de", "Мечеть"))]
