@@ -127,8 +127,7 @@ class Pipeline:
         print(f"\npipeline done in {time.perf_counter() - t0:.0f}s; outputs under "
               f"{self.out}/ (report: {self.out / 'report' / 'report.md'})")
 
-    def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False,
-             in_process: str | None = None) -> None:
+    def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False) -> None:
         """Run one stage (``leia.stages.run_stage``) unless its output is complete
         (``done`` exists) and nothing before it ran."""
         if done.exists() and not self.dirty:
@@ -136,14 +135,13 @@ class Pipeline:
             return
         self.dirty = True
         run_stage("pipeline", name, done, cmd, cwd=REPO, procs=self.cfg.procs,
-                  torchrun=torchrun, in_process=in_process)
+                  torchrun=torchrun)
 
     def corpus(self):
         self.step("corpus", self.out / "corpus" / "stats" / "_delta_log",
                   ["spark_jobs/augment.py", *to_argv(
                       AugmentConfig, dumps=self.dumps, wikis=self.cfg.wikis,
-                      out=str(self.out / "corpus"))],
-                  in_process="spark_jobs.augment")
+                      out=str(self.out / "corpus"))])
 
     def tokenizer(self):
         self.step("tokenizer", Path(self.tok) / "tokenizer.json",
@@ -162,8 +160,7 @@ class Pipeline:
                       ["spark_jobs/encode.py", *to_argv(
                           EncodeConfig, table=str(self.out / "corpus" / "augmented"),
                           tokenizer=self.tok, out=str(out))]
-                      + (to_argv(EncodeConfig, augmentation=False) if v == "plain" else []),
-                      in_process="spark_jobs.encode")
+                      + (to_argv(EncodeConfig, augmentation=False) if v == "plain" else []))
 
     def train(self):
         for v in self.variants:

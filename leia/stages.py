@@ -2,9 +2,10 @@
 the command a user would type for it.
 
 A stage is skipped when its output is complete, printed as its command before it runs,
-and runs either in this process (the Spark jobs: they share one SparkSession, so the
-JVM and Delta start once) or as a subprocess (``torchrun`` stages). A failed stage
-ends the run with what to do; finished stages are kept for the re-run.
+and runs in this process (the Spark jobs share one SparkSession, so the JVM and Delta
+start once; the tokenizer, model and evaluation stages share one import of torch and
+transformers, seconds each), unless it runs under ``torchrun``. A failed stage ends
+the run with what to do; finished stages are kept for the re-run.
 """
 
 from __future__ import annotations
@@ -41,18 +42,21 @@ def stop_spark() -> None:
 
 
 def run_stage(tool: str, name: str, done: Path, cmd: list[str], *, cwd: Path,
-              procs: int = 1, torchrun: bool = False, in_process: str | None = None
-              ) -> None:
-    """Run ``cmd`` (``python`` arguments; under ``torchrun`` with ``procs`` processes)
-    as stage ``name`` of ``tool``; ``in_process``: the module whose ``main`` is called
-    here with ``cmd[1:]`` instead. Raises SystemExit when it fails."""
+              procs: int = 1, torchrun: bool = False) -> None:
+    """Run ``cmd`` (``python`` arguments: a script or ``-m module``, then its own) as
+    stage ``name`` of ``tool``: under ``torchrun`` with ``procs`` processes, else by
+    calling the module's ``main`` here. Raises SystemExit when it fails."""
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 "--nproc_per_node", str(procs)] if torchrun else [sys.executable]
     full = launcher + cmd
     print(f"\n== {name}\n$ {shlex.join(full)}", flush=True)
     t0 = time.perf_counter()
-    rc = call_main(in_process, cmd[1:]) if in_process else \
-        subprocess.run(full, cwd=cwd).returncode
+    if torchrun:
+        rc = subprocess.run(full, cwd=cwd).returncode
+    elif cmd[0] == "-m":
+        rc = call_main(cmd[1], cmd[2:])
+    else:  # spark_jobs/augment.py -> spark_jobs.augment
+        rc = call_main(cmd[0].removesuffix(".py").replace("/", "."), cmd[1:])
     if rc:
         raise SystemExit(f"{tool}: stage {name} failed (exit {rc}); fix what it says "
                          "above, then re-run: finished stages are kept")

@@ -76,14 +76,13 @@ class Experiment:
         print(f"effect done in {time.perf_counter() - t0:.0f}s; report: "
               f"{self.out / 'report.md'} and report.png")
 
-    def step(self, name: str, done: Path, cmd: list[str], in_process: str | None = None,
-             torchrun: bool = False) -> None:
+    def step(self, name: str, done: Path, cmd: list[str], torchrun: bool = False) -> None:
         """Run one stage (``leia.stages.run_stage``) unless ``done`` exists."""
         if done.exists():
             print(f"== {name}: already complete ({done})", flush=True)
             return
         run_stage("effect", name, done, cmd, cwd=REPO, procs=self.cfg.procs,
-                  torchrun=torchrun, in_process=in_process)
+                  torchrun=torchrun)
 
     def world(self) -> None:
         from .dumps import write_world
@@ -115,8 +114,7 @@ class Experiment:
                   ["spark_jobs/augment.py", *to_argv(
                       AugmentConfig, dumps=str(self.out / "dumps"),
                       out=str(self.corpus_dir), strategy=self.cfg.strategy,
-                      prob=self.cfg.prob)],
-                  in_process="spark_jobs.augment")
+                      prob=self.cfg.prob)])
 
     def tokenizer(self) -> None:
         self.step("tokenizer", self.out / "tokenizer" / "tokenizer.json",
@@ -137,8 +135,7 @@ class Experiment:
             out = self.out / "shards" / name
             self.step(f"shards ({name})", out / "manifest.json",
                       ["spark_jobs/encode.py",
-                       *to_argv(EncodeConfig, out=str(out), **common, **extra)],
-                      in_process="spark_jobs.encode")
+                       *to_argv(EncodeConfig, out=str(out), **common, **extra)])
 
     def trainer_args(self, model: str, shards: str, out: Path, seed: int, steps: int,
                      lr: float) -> list[str]:
