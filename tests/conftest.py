@@ -1,4 +1,8 @@
-"""Shared fixtures: one SparkSession for the whole run, the real excerpts, the sample.
+"""Shared fixtures: one SparkSession per test process, the real excerpts, the sample.
+
+The suite runs on two xdist workers, each test file whole on one of them
+(``pyproject.toml``): a session fixture is built at most once per worker, by the first
+test that asks for it.
 
 Each test's layer is its folder (``unit``, ``spark``, ``distributed``, ``e2e``, ``gpu``),
 given to it as a marker, so ``-m unit`` runs the pure functions alone.
