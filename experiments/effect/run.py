@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -167,19 +166,14 @@ class Experiment:
 
     def evaluate(self, seed: int) -> None:
         from trainer.eval_config import EvalConfig
-        from trainer.evaluate import evaluate
 
         for model in ("base", *self.variants):
             out = self.out / "eval" / str(seed) / model
-            if (out / "metrics.json").exists():
-                continue
-            cfg = EvalConfig(model=str(self.out / "runs" / str(seed) / model / "hf"),
-                             tasks=",".join(f"xcodah_{t}" for t in TESTS),
-                             data=str(self.out / "tests"), out=str(out), seeds=1)
-            cfg.validate()
-            cmd = [sys.executable, "-m", "trainer.evaluate", *to_argv(EvalConfig, **vars(cfg))]
-            print(f"\n== seed {seed}: evaluate ({model})\n$ {shlex.join(cmd)}", flush=True)
-            evaluate(cfg)
+            self.step(f"seed {seed}: evaluate ({model})", out / "metrics.json",
+                      ["-m", "trainer.evaluate", *to_argv(
+                          EvalConfig, model=str(self.out / "runs" / str(seed) / model / "hf"),
+                          tasks=",".join(f"xcodah_{t}" for t in TESTS),
+                          data=str(self.out / "tests"), out=str(out), seeds=1)])
 
 
 def main(argv: list[str] | None = None) -> None:
