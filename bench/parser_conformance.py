@@ -60,10 +60,9 @@ SITE = SiteInfo(namespaces=dict(CANONICAL_NAMESPACES),
 _LITERAL_LINK = ("MediaWiki shows a link it cannot make (an invalid or nested title, an "
                  "empty anchor) as its wikitext, brackets and all; we show the anchor or "
                  "nothing, and never put link brackets in the corpus")
-_UNCLOSED_TABLE = ("MediaWiki ends a table left open at the end of the page; in a dump "
-                   "the closer is often in a template the corpus does not expand "
-                   "({{end}}, {{col-end}}), and ending the table there would drop the "
-                   "rest of the article, so an unclosed {| stays text")
+_STRAY_BRACKETS = ("MediaWiki shows the brackets of malformed link syntax (an unclosed [[, "
+                   "[[[three]]], a title it cannot read) as text; the corpus keeps the "
+                   "words and drops the brackets, so no [[ or ]] reaches the training text")
 _FOSTERED = ("text inside a table but outside its cells is moved before the table by "
              "the HTML tree builder; the corpus drops tables whole, that text included")
 _AUTONUMBER = ("an external link without a label renders as a number, [1], which the "
@@ -80,17 +79,19 @@ DIFFERENCES: dict[str, str] = {
     "Parsoid: dot-slash prefixed wikilinks": _LITERAL_LINK,
     "Sanitizer: angle brackets are invalid, even in interwiki links (T182338)":
         _LITERAL_LINK,
-    "unclosed internal link XSS (T137264)": (
-        "an unclosed [[ stays text, as in MediaWiki, but its %-escapes are not decoded"),
+    "unclosed internal link XSS (T137264)": _STRAY_BRACKETS,
+    "Link with 3 brackets": _STRAY_BRACKETS,
+    "Link with 4 brackets": _STRAY_BRACKETS,
+    "Piped link with 3 brackets": _STRAY_BRACKETS,
+    "Link containing }": _STRAY_BRACKETS,
+    "<nowiki> inside a link": _STRAY_BRACKETS,
+    "Morwen/13: Unclosed link followed by heading": _STRAY_BRACKETS,
     "T4095: link with pipe and three closing brackets, version 2": _AUTONUMBER,
     "Wikilink extlink precedence": (
         "MediaWiki lets the external link win over the wiki link it overlaps; the "
         "tokenizer reads the wiki link"),
     "Plain link to URL": _AUTONUMBER,
     "Plain link to protocol-relative URL": _AUTONUMBER,
-    "A table with no data.": _UNCLOSED_TABLE,
-    "A table with stray table end tags on start tag line (wt2html)": _UNCLOSED_TABLE,
-    "Table security: embedded pipes": _UNCLOSED_TABLE,
     "Fostered content in tables: Plain text": _FOSTERED,
     "Fostered content in tables: Lists": _FOSTERED,
     "1. Ensure fostered text content is wrapped in element nodes": _FOSTERED,

@@ -11,32 +11,12 @@ from urllib.parse import unquote
 
 from mwparserfromhell.parser import tokens as T
 
+from .html_tags import BLOCK_TAGS, DROP_TAGS, LINE_BREAK_TAGS, STRAY_TAG, stray
 from .inline_templates import HINT_SEP
 from .languages import link_trail
 from .siteinfo import SiteInfo
 from .titles import normalise_target
 
-# Tags whose content a reader does not see as prose.
-DROP_TAGS = frozenset("""
-    ref references math chem ce score syntaxhighlight source timeline gallery imagemap
-    templatedata graph mapframe maplink categorytree inputbox includeonly indicator
-    templatestyles hiero charinsert dynamicpagelist section table img hr style
-""".split())
-LINE_BREAK_TAGS = frozenset({"br", "p", "div", "li", "tr", "dd", "dt"})
-# Blocks whose end starts a new line too ("<div>a</div>b" reads as two lines).
-BLOCK_TAGS = frozenset("""
-    p div li dd dt tr ul ol dl table blockquote center h1 h2 h3 h4 h5 h6 caption
-""".split())
-# Every tag a Wikipedia knows: the HTML that MediaWiki's Sanitizer allows and the
-# parser extensions' tags. Any other tag is shown as text, as a reader sees it.
-KNOWN_TAGS = DROP_TAGS | frozenset("""
-    b bdi bdo del i ins u font big small sub sup h1 h2 h3 h4 h5 h6 cite code em s strike
-    strong tt var div center blockquote ol ul dl caption pre ruby rb rp rt rtc p span
-    abbr dfn kbd samp data time mark br wbr li dt dd td th tr q nowiki poem noinclude
-    onlyinclude langconvert meta link
-""".split())
-# A known tag left as text by the tokenizer (unclosed, stray): markup all the same.
-_STRAY_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(?:[\s/][^<>]*)?>")
 # Named references the tokenizer does not know (it knows HTML 4's): HTML5's, which
 # MediaWiki decodes, and the Hebrew and Arabic names it gives &rlm; (Sanitizer.php).
 _NAMED_REF = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31}|רלמ|رلم);")
@@ -58,6 +38,18 @@ def valid_codepoint(cp: int) -> bool:
 # <nowiki> inside <pre> only protects its content; the tags themselves vanish.
 _NOWIKI_IN_PRE = re.compile(r"<nowiki\s*>(.*?)</nowiki\s*>", re.S | re.I)
 _MAGIC = re.compile(r"__[A-Z]+__")
+# Link and template brackets the tokenizer left as text: malformed source ("[[Foo]",
+# "[[Foo|bar}}", "{{name}|x}") that MediaWiki shows literally. The corpus keeps the
+# words and drops the brackets, as it drops those of a link it cannot make; a stray
+# "[[target|" goes whole, so "[[Foo|bar}}" reads "bar", and "[[Foo]" reads "Foo".
+_STRAY_BRACKETS = re.compile(
+    r"\[\[(?:[^\[\]{}|\n]*\|)?(?:([^\[\]{}\n]*)\](?!\]))?|\]\]|\{\{|\}\}")
+
+
+def _unbracketed(value: str) -> str:
+    if "[[" in value or "]]" in value or "{{" in value or "}}" in value:
+        return _STRAY_BRACKETS.sub(lambda m: m.group(1) or "", value)
+    return value
 # [[Prefix:Name.ext|...]] under a prefix the wiki's <siteinfo> does not list (an alias
 # such as 画像 or Bild, or a header that belongs to another wiki) is still a media file.
 MEDIA_FILE = re.compile(
@@ -118,9 +110,10 @@ class Renderer:
                     if "__" in value:
                         value = _MAGIC.sub("", value)
                     if "<" in value:
-                        value = _STRAY_TAG.sub(_stray, value)
+                        value = STRAY_TAG.sub(stray, value)
                     if "&" in value:
                         value = _NAMED_REF.sub(_named_ref, value)
+                    value = _unbracketed(value)
                     if value:
                         parts.append(value)
                         self.size += len(value)
@@ -171,7 +164,7 @@ class Renderer:
             value = _MAGIC.sub("", value)
         if "&" in value:
             value = _NAMED_REF.sub(_named_ref, value)
-        self.emit(_STRAY_TAG.sub(_stray, value) if "<" in value else value)
+        self.emit(_unbracketed(STRAY_TAG.sub(stray, value) if "<" in value else value))
 
     def on_other(self, tok) -> None:
         self.trail_for = None
@@ -355,17 +348,6 @@ class Renderer:
                 self.emit(url)
             elif "\u3000" in url:  # the ideographic space ends a URL, as a blank does
                 self.emit(url.split("\u3000", 1)[1])
-
-
-def _stray(m: re.Match) -> str:
-    name = m.group(1).lower()
-    if name not in KNOWN_TAGS:
-        return m.group()  # shown as text
-    if m.group().startswith("</"):
-        # A closing tag with nothing open to close is dropped by the HTML tree builder,
-        # except </p> (an empty paragraph) and </br> (read as <br>).
-        return "\n" if name in ("p", "br") else ""
-    return "\n" if name in BLOCK_TAGS or name == "br" else ""
 
 
 _OPEN = (T.TemplateOpen, T.ArgumentOpen, T.WikilinkOpen, T.ExternalLinkOpen,

@@ -23,14 +23,19 @@ from functools import cache
 
 from mwparserfromhell.parser._tokenizer import CTokenizer
 
+from .html_tags import KNOWN_TAGS
 from .inline_templates import keep_inline_templates
 from .langconv import convert
 from .quotes import strip_quotes
-from .render import KNOWN_TAGS, Link, Renderer
+from .render import Link, Renderer
 from .siteinfo import SiteInfo, names_in_any_language, namespace_key
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
-_REF = re.compile(r"<ref\b[^>]*?/>|<ref\b[^>]*>.*?(?:</ref\s*>|\Z)", re.S | re.I)
+# Comments and references go; <nowiki> and <pre> keep what they hold, a "<ref>" or
+# "<!--" included. As in MediaWiki's preprocessor, whichever starts first wins.
+_HIDDEN = re.compile(
+    r"<!--.*?(?:-->|\Z)|<ref\b[^>]*?/>|<ref\b[^>]*>.*?(?:</ref\s*>|\Z)"
+    r"|(<(nowiki|pre)\b[^>]*(?<!/)>.*?</\2\s*>)", re.S | re.I)
 # Tables open and close at the start of a line, or after the colons that indent them;
 # the text is scanned with a "\n" in front.
 _BRACES = re.compile(r"\{\{|\}\}|\n[ \t:]*\{\||\n[ \t]*\|\}")
@@ -44,6 +49,13 @@ _EMPTY_STYLE = re.compile(r"(?<!')('{2,3}|'{5})\1(?!')")
 class Extracted:
     text: str
     links: list[Link] = field(default_factory=list)
+
+
+# A table left open ends at the end of the page, as in MediaWiki, or where a template
+# ({{end}}, {{col-end}}) alone on its line with prose after it closes it in the rendered
+# page: the prose after it stays.
+_CLOSING_TEMPLATE = re.compile(
+    r"\n[ \t]*\{\{[^{}\n]*\}\}[ \t]*(?=(?:[ \t]*\n)+[ \t]*[^|!\s])")
 
 
 def _without(text: str, cuts: list[tuple[int, int]], pos: int = 0) -> str:
@@ -74,21 +86,33 @@ def _close_template_table(text: str, cuts: list[tuple[int, int]], end: int) -> N
             return
 
 
+def _literal_spans(text: str) -> list[tuple[int, int]]:
+    """Where <nowiki> and <pre> stand: no template or table starts there."""
+    return [m.span(1) for m in _HIDDEN.finditer(text) if m.group(1)] if "<" in text else []
+
+
+def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
+    i = bisect_left(spans, (pos + 1,)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
 def prestrip(wikitext: str) -> str:
     """Remove comments, references, templates and tables, which ``extract`` drops anyway.
 
     Unbalanced braces are left alone: MediaWiki shows an unclosed ``{{`` as text, and
-    the tokenizer makes the same call.
+    the tokenizer makes the same call. What <nowiki> and <pre> hold stays, as text.
     """
-    text = _COMMENT.sub("", wikitext)
-    if "<ref" in text or "<REF" in text:
-        text = _REF.sub("", text)
+    text = _HIDDEN.sub(lambda m: m.group(1) or "", wikitext) if "<" in wikitext \
+        else wikitext
     if "{" not in text:
         return text
     text = "\n" + text
     stack: list[tuple[str, int]] = []
     cuts: list[tuple[int, int]] = []
+    literal = _literal_spans(text)
     for m in _BRACES.finditer(text):
+        if literal and _inside(literal, m.start()):
+            continue
         tok = m.group().lstrip("\n \t:")
         if tok == "{{" or tok == "{|":
             stack.append((tok, m.start() + (tok == "{|")))  # a table keeps its "\n"
@@ -104,6 +128,10 @@ def prestrip(wikitext: str) -> str:
                     if not stack:
                         cuts.append((start, m.end()))
                     break
+    table = next((pos for tok, pos in stack if tok == "{|"), None)
+    if table is not None:
+        end = _CLOSING_TEMPLATE.search(text, table)
+        cuts.append((table, end.end() if end else len(text)))
     if not cuts:
         return text[1:]
     return _EMPTY_STYLE.sub("", _EMPTY_HEADING.sub("", _without(text, cuts, 1)))
