@@ -33,16 +33,25 @@ from .siteinfo import SiteInfo, names_in_any_language, namespace_key
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 # Comments and references go; <nowiki> and <pre> keep what they hold, a "<ref>" or
 # "<!--" included. As in MediaWiki's preprocessor, whichever starts first wins.
-_HIDDEN = re.compile(
-    r"<!--.*?(?:-->|\Z)|<ref\b[^>]*?/>|<ref\b[^>]*>.*?(?:</ref\s*>|\Z)"
-    r"|(<(nowiki|pre)\b[^>]*(?<!/)>.*?</\2\s*>)", re.S | re.I)
+_HIDDEN = re.compile(  # tag names in any case, without re.I: it slows the scan for "<"
+    r"<(?:!--.*?(?:-->|\Z)|[rR][eE][fF]\b[^>]*?/>"
+    r"|[rR][eE][fF]\b[^>]*>.*?(?:</[rR][eE][fF]\s*>|\Z)"
+    r"|((?i:nowiki)\b[^>]*(?<!/)>.*?</(?i:nowiki)\s*>|(?i:pre)\b[^>]*(?<!/)>.*?</(?i:pre)\s*>))",
+    re.S)
+_LITERAL_OPEN = re.compile(r"<(?i:nowiki|pre)\b")
 # Tables open and close at the start of a line, or after the colons that indent them;
 # the text is scanned with a "\n" in front.
 _BRACES = re.compile(r"\{\{|\}\}|\n[ \t:]*\{\||\n[ \t]*\|\}")
 # A heading whose whole title was a template is left as a bare "=== ===".
 _EMPTY_HEADING = re.compile(r"^[ \t]*(=+)[ \t]*\1[ \t]*$", re.M)
-# ...and bold or italics around nothing but a template leave a bare run of quotes.
-_EMPTY_STYLE = re.compile(r"(?<!')('{2,3}|'{5})\1(?!')")
+# ...and bold or italics around nothing but a template leave a bare run of 4, 6 or 10
+# quotes (opened and closed at once). Runs are found by their first two quotes: a
+# pattern that starts with a lookbehind is tried at every character.
+_QUOTE_RUN = re.compile(r"''+")
+
+
+def _unless_empty_style(m: re.Match) -> str:
+    return "" if len(m.group()) in (4, 6, 10) else m.group()
 
 
 @dataclass
@@ -88,12 +97,18 @@ def _close_template_table(text: str, cuts: list[tuple[int, int]], end: int) -> N
 
 def _literal_spans(text: str) -> list[tuple[int, int]]:
     """Where <nowiki> and <pre> stand: no template or table starts there."""
-    return [m.span(1) for m in _HIDDEN.finditer(text) if m.group(1)] if "<" in text else []
+    if "<" not in text or not _LITERAL_OPEN.search(text):
+        return []
+    return [m.span() for m in _HIDDEN.finditer(text) if m.group(1)]
 
 
 def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     i = bisect_left(spans, (pos + 1,)) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
+def _kept_literal(m: re.Match) -> str:
+    return m.group() if m.group(1) else ""
 
 
 def prestrip(wikitext: str) -> str:
@@ -102,8 +117,7 @@ def prestrip(wikitext: str) -> str:
     Unbalanced braces are left alone: MediaWiki shows an unclosed ``{{`` as text, and
     the tokenizer makes the same call. What <nowiki> and <pre> hold stays, as text.
     """
-    text = _HIDDEN.sub(lambda m: m.group(1) or "", wikitext) if "<" in wikitext \
-        else wikitext
+    text = _HIDDEN.sub(_kept_literal, wikitext) if "<" in wikitext else wikitext
     if "{" not in text:
         return text
     text = "\n" + text
@@ -134,7 +148,8 @@ def prestrip(wikitext: str) -> str:
         cuts.append((table, end.end() if end else len(text)))
     if not cuts:
         return text[1:]
-    return _EMPTY_STYLE.sub("", _EMPTY_HEADING.sub("", _without(text, cuts, 1)))
+    return _QUOTE_RUN.sub(_unless_empty_style,
+                          _EMPTY_HEADING.sub("", _without(text, cuts, 1)))
 
 
 _SQUEEZE = re.compile(r"[ \t]+\n[ \t\n]*|\n+[ \t][ \t\n]*|\n\n\n+|  +|\t")

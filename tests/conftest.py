@@ -11,6 +11,7 @@ given to it as a marker, so ``-m unit`` runs the pure functions alone.
 from __future__ import annotations
 
 import bz2
+import pickle
 import shutil
 from pathlib import Path
 
@@ -68,16 +69,40 @@ def copy_sample(dest: Path, wikis: list[str]) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def sample_run(spark, tmp_path_factory):
-    """The job run once on the whole bundled sample (the README's main command)."""
-    from spark_jobs.augment import run
-    from spark_jobs.config import parse_args
+def built_once(name: str, tmp_path_factory, worker_id: str, build):
+    """``build(folder)``'s value, built by the first worker that asks for it in this test
+    run and read back by the others (pickled beside the folder; pytest-xdist's recipe):
+    the sample corpus, its shards and the tokenizers are made once, not once per worker.
+    Whoever uses a built folder reads it and never writes there."""
+    from filelock import FileLock
 
-    out = tmp_path_factory.mktemp("sample") / "corpus"
-    cfg = parse_args(["--out", str(out), "--split-mb", "0.25"])
-    summary = run(spark, cfg)
-    return out, summary
+    if worker_id == "master":  # -n 0: one process
+        return build(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent / "built-once"
+    root.mkdir(exist_ok=True)
+    value = root / f"{name}.pickle"
+    with FileLock(str(root / f"{name}.lock")):
+        if value.exists():
+            return pickle.loads(value.read_bytes())
+        folder = root / name
+        shutil.rmtree(folder, ignore_errors=True)  # a build that failed half-way
+        folder.mkdir()
+        got = build(folder)
+        value.write_bytes(pickle.dumps(got))
+        return got
+
+
+@pytest.fixture(scope="session")
+def sample_run(request, tmp_path_factory, worker_id):
+    """The job run once on the whole bundled sample (the README's main command)."""
+    def build(folder):
+        from spark_jobs.augment import run
+        from spark_jobs.config import parse_args
+
+        out = folder / "corpus"
+        cfg = parse_args(["--out", str(out), "--split-mb", "0.25"])
+        return out, run(request.getfixturevalue("spark"), cfg)
+    return built_once("sample", tmp_path_factory, worker_id, build)
 
 
 def _sample_texts(limit=3 << 20):
@@ -86,35 +111,40 @@ def _sample_texts(limit=3 << 20):
 
 
 @pytest.fixture(scope="session")
-def bpe_tokenizer(tmp_path_factory):
+def bpe_tokenizer(tmp_path_factory, worker_id):
     """A byte-level BPE (Llama-3 / GPT-2 style, BOS first) trained on the sample."""
     from leia.toy_tokenizer import train_bpe
-    return str(train_bpe(_sample_texts(), tmp_path_factory.mktemp("bpe"), 3000))
+    return built_once("bpe", tmp_path_factory, worker_id,
+                      lambda folder: str(train_bpe(_sample_texts(), folder, 3000)))
 
 
 @pytest.fixture(scope="session")
-def spm_tokenizer(tmp_path_factory):
+def spm_tokenizer(tmp_path_factory, worker_id):
     """A SentencePiece BPE loaded as a fast Llama tokenizer (Llama-2 style)."""
     from leia.toy_tokenizer import train_sentencepiece
-    return str(train_sentencepiece(_sample_texts(), tmp_path_factory.mktemp("spm"), 3000))
+    return built_once("spm", tmp_path_factory, worker_id,
+                      lambda folder: str(train_sentencepiece(_sample_texts(), folder, 3000)))
 
 
 @pytest.fixture(scope="session")
-def bpe_shards(spark, sample_run, bpe_tokenizer, tmp_path_factory):
+def bpe_shards(request, sample_run, bpe_tokenizer, tmp_path_factory, worker_id):
     """The sample's corpus encoded with the byte-level BPE: (folder, manifest)."""
-    from spark_jobs.encode import run
-    from spark_jobs.encode_config import parse_args
+    def build(folder):
+        from spark_jobs.encode import run
+        from spark_jobs.encode_config import parse_args
 
-    out = tmp_path_factory.mktemp("shards") / "bpe"
-    cfg = parse_args(["--table", str(sample_run[0] / "augmented"), "--tokenizer",
-                      bpe_tokenizer, "--out", str(out), "--tokens-per-shard", "60000"])
-    return out, run(spark, cfg)
+        out = folder / "bpe"
+        cfg = parse_args(["--table", str(sample_run[0] / "augmented"), "--tokenizer",
+                          bpe_tokenizer, "--out", str(out), "--tokens-per-shard", "60000"])
+        return out, run(request.getfixturevalue("spark"), cfg)
+    return built_once("shards", tmp_path_factory, worker_id, build)
 
 
 @pytest.fixture(scope="session")
-def tiny_model(bpe_tokenizer, tmp_path_factory):
+def tiny_model(bpe_tokenizer, tmp_path_factory, worker_id):
     """A randomly initialised 2-layer Llama with the BPE tokenizer, saved as a Hugging
     Face folder (what --model names)."""
     from trainer.tiny_model import build_tiny_llama
 
-    return str(build_tiny_llama(bpe_tokenizer, tmp_path_factory.mktemp("tiny_llama")))
+    return built_once("tiny_llama", tmp_path_factory, worker_id,
+                      lambda folder: str(build_tiny_llama(bpe_tokenizer, folder)))

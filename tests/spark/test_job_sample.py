@@ -1,6 +1,7 @@
 """The corpus job end to end on the bundled sample (real pages of 9 wikis)."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -111,7 +112,8 @@ def test_a_second_engine_reads_the_same_tables(sample_run, spark):
 
 @pytest.mark.slow
 def test_rerunning_one_wiki_replaces_only_its_partitions(sample_run, spark, tmp_path):
-    out, _ = sample_run
+    out = tmp_path / "corpus"  # the shared sample run stays as it is
+    shutil.copytree(sample_run[0], out)
     aug = table(spark, out, "augmented")
     before = {r.wiki: r.h for r in aug.groupBy("wiki").agg(
         F.sum(F.hash("page_id", "augmented_text")).alias("h")).collect()}
