@@ -60,6 +60,9 @@ def ensure_delta_jars() -> None:
     if conf.get("spark.jars.packages"):
         packages = conf["spark.jars.packages"] + "," + packages
     conf["spark.jars.packages"] = packages
+    if conf.get("spark.master", "local").startswith("local"):
+        # The relaunched JVM is a local session's: it gets build_spark's JIT settings.
+        conf.setdefault("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
     script = os.path.abspath(sys.argv[0])
     fix = f"spark-submit --packages {packages} ... {os.path.relpath(script)} ..."
     if os.environ.get(RELAUNCHED) or conf.get("spark.submit.deployMode") == "cluster":
