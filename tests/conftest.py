@@ -11,11 +11,17 @@ given to it as a marker, so ``-m unit`` runs the pure functions alone.
 from __future__ import annotations
 
 import bz2
+import os
 import pickle
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Two workers on two cores: one thread each for torch's and the tokenizers' pools, in
+# the workers and in every process they start (set before anything imports torch).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "dumps"
