@@ -50,6 +50,8 @@ def _unbracketed(value: str) -> str:
     if "[[" in value or "]]" in value or "{{" in value or "}}" in value:
         return _STRAY_BRACKETS.sub(lambda m: m.group(1) or "", value)
     return value
+
+
 # [[Prefix:Name.ext|...]] under a prefix the wiki's <siteinfo> does not list (an alias
 # such as 画像 or Bild, or a header that belongs to another wiki) is still a media file.
 MEDIA_FILE = re.compile(
