@@ -98,6 +98,9 @@ def _args(text: str, start: int) -> tuple[list[str], int] | None:
 
 
 def _arg(positional: list[str], n: int) -> str:
+    """Positional argument ``n`` (from 1; -1: the last), stripped; "" when not given."""
+    if n == -1:
+        n = len(positional)
     return positional[n - 1].strip() if 0 < n <= len(positional) else ""
 
 
@@ -144,11 +147,8 @@ def keep_inline_templates(wikitext: str) -> str:
             else:
                 positional.append(a)
         n = SHOWN[key]
-        if isinstance(n, tuple):
-            shown = next((_arg(positional, i) for i in n if _arg(positional, i)), "")
-        else:
-            shown = positional[n - 1] if 0 < n <= len(positional) else (
-                positional[-1] if n == -1 and positional else "")
+        given = (_arg(positional, i) for i in (n if isinstance(n, tuple) else (n,)))
+        shown = next((a for a in given if a), "")
         shown = named.get(LABEL.get(key, ""), shown)
         shown = keep_inline_templates(shown.strip())
         out += [wikitext[pos:m.start()], _hinted_link(key, positional, shown) or shown]
