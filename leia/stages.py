@@ -45,13 +45,16 @@ def run_stage(tool: str, name: str, done: Path, cmd: list[str], *, cwd: Path,
               procs: int = 1, torchrun: bool = False) -> None:
     """Run ``cmd`` (``python`` arguments: a script or ``-m module``, then its own) as
     stage ``name`` of ``tool``: under ``torchrun`` with ``procs`` processes, else by
-    calling the module's ``main`` here. Raises SystemExit when it fails."""
+    calling the module's ``main`` here. A ``torchrun`` stage of one process runs here
+    too (the trainer needs no launcher for one), sparing its start-up of torch and
+    transformers. Raises SystemExit when it fails."""
+    launch = torchrun and procs > 1
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                "--nproc_per_node", str(procs)] if torchrun else [sys.executable]
+                "--nproc_per_node", str(procs)] if launch else [sys.executable]
     full = launcher + cmd
     print(f"\n== {name}\n$ {shlex.join(full)}", flush=True)
     t0 = time.perf_counter()
-    if torchrun:
+    if launch:
         rc = subprocess.run(full, cwd=cwd).returncode
     elif cmd[0] == "-m":
         rc = call_main(cmd[1], cmd[2:])

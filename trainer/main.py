@@ -53,9 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     elif cfg.pin_cores:
         pin_cores(local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
     device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    if "MASTER_ADDR" not in os.environ:  # plain `python trainer/main.py`: one process
-        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29511")
-    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    backend = "nccl" if cuda else "gloo"
+    if "MASTER_ADDR" in os.environ:  # torchrun's rendezvous
+        dist.init_process_group(backend, rank=rank, world_size=world)
+    else:  # plain `python trainer/main.py`, or a stage in its caller: one process, no port
+        rank, world = 0, 1
+        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     try:
         train(cfg, rank, world, device)
     except (ValueError, ShardError) as e:

@@ -63,7 +63,9 @@ class EffectConfig:
     lr: float = field(default=1e-3, metadata={"help": "continued training peak lr"})
     seq_len: int = field(default=128, metadata={"help": "tokens per sequence"})
     global_batch: int = field(default=32, metadata={"help": "sequences per step"})
-    procs: int = field(default=1, metadata={"help": "torchrun processes per training"})
+    procs: int = field(default=1, metadata={
+        "help": "processes per training: above 1, a torchrun launch; 1 runs in this "
+                "process"})
 
     def __post_init__(self):
         if self.quick:

@@ -14,8 +14,8 @@ Stages, each skipped when its output is complete (so an interrupted run continue
     tokenizer leia.toy_tokenizer on the dumps                      -> OUT/tokenizer
     shards    spark_jobs/encode.py: pretrain (English wiki + news), plain and LEIA
               (the target wiki without and with the names)         -> OUT/shards/*
-    per seed  trainer.tiny_model, then torchrun trainer/main.py: pretraining, then
-              continued training plain and LEIA from it           -> OUT/runs/<seed>/*
+    per seed  trainer.tiny_model, then trainer/main.py (torchrun with --procs > 1):
+              pretraining, then continued training plain and LEIA -> OUT/runs/<seed>/*
               trainer.evaluate on base, plain, LEIA                -> OUT/eval/<seed>/*
 
 The LEIA variant is named by its augmentation (``leia-right-p0.5``, ``-masked`` with
