@@ -100,10 +100,6 @@ DIFFERENCES: dict[str, str] = {
     "Table with missing opening <tr> tag": (
         "an HTML table whose rows do not balance is not read as a tag by the "
         "tokenizer; its cell text stays"),
-    "Second colon on line: No templates involved": (
-        "MediaWiki turns ''' into <b> before it looks for the colon of ;term:definition "
-        "and skips colons inside tags; we remove quote runs first, so the colon inside "
-        "the bold text ends the term"),
     "Short headings with trailing space should match behavior of Parser::doHeadings "
     "(T21910)": "a heading line of only '=' and a blank: the tokenizer keeps it as text",
     "<nowiki> and <pre> preference (first one wins)": (

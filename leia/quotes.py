@@ -59,7 +59,26 @@ def visible_apostrophes(line: str) -> str:
         if pick > -1:
             arr[pick] = "''"
             arr[pick - 1] += "'"
+    if _TERM_LINE.match(line):
+        _hide_formatted_colons(arr)
     return "".join(arr[0::2])
+
+
+# ";term:definition": MediaWiki looks for the colon once the quotes are tags, and skips
+# colons inside tags (``findColonNoLinks``): the term of ";'''1:00''':x" is 1:00.
+_TERM_LINE = re.compile(r"[*#:;]*;")
+
+
+def _hide_formatted_colons(arr: list[str]) -> None:
+    """Colons inside bold or italics become entities: the tokenizer reads them as
+    text, never as the end of the term."""
+    bold = italic = False
+    for i in range(1, len(arr) - 1, 2):
+        n = len(arr[i])
+        italic ^= n in (2, 5)
+        bold ^= n in (3, 5)
+        if (bold or italic) and ":" in arr[i + 1]:
+            arr[i + 1] = arr[i + 1].replace(":", "&#58;")
 
 
 _KEEP = "\ue000"  # stands in for a protected apostrophe while the lines are balanced

@@ -33,6 +33,16 @@ def test_quotes_leave_what_doquotes_leaves(src, seen):
     assert links(src)[0] == seen
 
 
+@pytest.mark.parametrize("src, seen", [
+    (";'''1:00''':bar", "1:00\nbar"),    # the colon inside the bold text is the term's
+    (";''a:b'' c:d", "a:b c\nd"),
+    ("*;'''x:y''':z", "x:y\nz"),
+    (";a:b ''c:d''", "a\nb c:d"),        # the first colon outside formatting ends it
+])
+def test_a_term_ends_at_its_first_colon_outside_bold_and_italics(src, seen):
+    assert links(src)[0] == seen
+
+
 def test_quotes_in_raw_text_and_link_targets_stay():
     assert strip_quotes("<nowiki>''a''</nowiki> ''b''") == "<nowiki>''a''</nowiki> b"
     assert links("[[Rock 'n' Roll|''the'' music]] ''x''") == (
