@@ -1,4 +1,5 @@
-"""trainer/main.py under torchrun on the CPU (gloo), on shards of the real sample."""
+"""trainer/main.py under torchrun on the CPU (gloo), and as one plain process, on shards
+of the real sample."""
 
 import copy
 import json
@@ -24,11 +25,14 @@ FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", 
         "--log-every", "1"]
 
 
-def torchrun(model, shards, out, *flags, procs=2, background=False, **popen):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
-           "--master_port", str(29600 + os.getpid() % 300 + procs),
-           str(REPO / "trainer" / "main.py"), "--model", model, "--shards", str(shards),
-           "--out", str(out), *flags]
+def train(model, shards, out, *flags, procs=2, background=False, **popen):
+    """trainer/main.py under torchrun with ``procs`` processes; ``procs=None``: plain
+    ``python``, one process and no launcher."""
+    launcher = [sys.executable] if procs is None else [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
+        "--master_port", str(29600 + os.getpid() % 300 + procs)]
+    cmd = [*launcher, str(REPO / "trainer" / "main.py"), "--model", model, "--shards",
+           str(shards), "--out", str(out), *flags]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     if background:
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
@@ -44,7 +48,7 @@ def losses(out):
 @pytest.fixture(scope="module")
 def full_run(tiny_model, bpe_shards, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "full"
-    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
                  "2", *FAST)
     assert r.returncode == 0, r.stdout + r.stderr
     return out, r.stdout
@@ -83,7 +87,7 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
                                                            bpe_shards, tmp_path):
     out = tmp_path / "killed"
     args = ("--steps", "30", "--checkpoint-every", "2", *FAST)
-    proc = torchrun(tiny_model, bpe_shards[0], out, *args, background=True)
+    proc = train(tiny_model, bpe_shards[0], out, *args, background=True)
     deadline = time.time() + 300
     while not (out / "checkpoints" / "step-000004").is_dir():
         assert proc.poll() is None and time.time() < deadline, proc.stdout.read()
@@ -92,7 +96,7 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
     proc.wait()
     killed_at = len(losses(out))
     assert killed_at < 30, "the run finished before it was killed"
-    r = torchrun(tiny_model, bpe_shards[0], out, *args, "--resume")
+    r = train(tiny_model, bpe_shards[0], out, *args, "--resume")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "resumed from" in r.stdout
     assert losses(out) == losses(full_run[0])  # exactly: same data, state and RNG
@@ -101,9 +105,9 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
 @pytest.mark.slow
 def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
         full_run, tiny_model, bpe_shards, tmp_path):
-    runs = {"one": (1, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
+    runs = {"one": (None, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
     for name, (procs, reshard) in runs.items():
-        r = torchrun(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "3",
+        r = train(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "3",
                      "--no-export", "--reshard", reshard, *FAST, procs=procs)
         assert r.returncode == 0, r.stdout + r.stderr
         assert ("resharded after each forward" if reshard == "always"
@@ -229,14 +233,15 @@ def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):
 
 @pytest.mark.slow
 def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_path):
-    r = torchrun(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST)
+    r = train(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST,
+              procs=None)
     assert r.returncode != 0 and "no manifest" in r.stderr
-    r = torchrun(tiny_model, bpe_shards[0], tmp_path / "b", "--steps", "1",
+    r = train(tiny_model, bpe_shards[0], tmp_path / "b", "--steps", "1",
                  "--global-batch", "3", "--seq-len", "64")
     assert r.returncode != 0 and "not a multiple of --micro-batch" in r.stderr
     other = tmp_path / "other_model"
     shutil_copy_model(tiny_model, other, spm_tokenizer)
-    r = torchrun(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST)
+    r = train(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST)
     assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
 
 
@@ -244,7 +249,7 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
 def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe_shards,
                                                                 tmp_path):
     out = tmp_path / "nan"
-    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "6", "--checkpoint-every", "1",
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "6", "--checkpoint-every", "1",
                  *FAST, "--lr", "1e30", "--clip", "1e30")
     assert r.returncode != 0
     assert "training diverged" in r.stderr and "last good checkpoint is" in r.stderr
@@ -260,7 +265,7 @@ def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tm
     shutil.rmtree(ckpts / "step-000030")
     (ckpts / "step-000030.tmp").mkdir()           # a crash while writing
     (ckpts / "step-000032").mkdir()               # a folder without its state.json
-    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
                  "2", *FAST, "--resume")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
@@ -284,13 +289,13 @@ def test_too_little_disk_for_a_checkpoint_keeps_the_previous_one(full_run, tiny_
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
                  *FAST, "--resume", preexec_fn=small_disk)
     assert r.returncode != 0
     assert "could not write checkpoint" in r.stderr and "step-000028, is kept" in r.stderr
     ckpts = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert ckpts == ["step-000028"]  # no half-written step-000030(.tmp)
-    r = torchrun(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
                  *FAST, "--resume")  # room again: it resumes from the kept one
     assert r.returncode == 0 and "step-000028" in r.stdout, r.stdout + r.stderr
     assert losses(out) == losses(full_run[0])
