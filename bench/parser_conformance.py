@@ -100,8 +100,6 @@ DIFFERENCES: dict[str, str] = {
     "Table with missing opening <tr> tag": (
         "an HTML table whose rows do not balance is not read as a tag by the "
         "tokenizer; its cell text stays"),
-    "Short headings with trailing space should match behavior of Parser::doHeadings "
-    "(T21910)": "a heading line of only '=' and a blank: the tokenizer keeps it as text",
     "<nowiki> and <pre> preference (first one wins)": (
         "overlapping <pre> and <nowiki>: the tokenizer closes them in another order"),
     "Less than in attribute position": (

@@ -292,12 +292,24 @@ def _heading_or_text(m: re.Match) -> str:
     return line if end.endswith(("=", "}}")) else "&#61;" + line[1:]
 
 
+# A line of "=" alone is a heading to MediaWiki too: "===" is a heading "=", "====" one of
+# "==" (the widest "=" run, up to 6, that leaves a title between two of it).
+_EQUALS_LINE = re.compile(r"^(={1,6})(=+)\1[ \t]*$", re.M)
+
+
+def _equals_title(m: re.Match) -> str:
+    return "&#61;" * len(m.group(2))
+
+
 def unmake_false_headings(wikitext: str) -> str:
     """"= x = y" is no heading to MediaWiki, whose headings end their line (comments and
     blanks aside); the tokenizer would make one, so the line's first "=" becomes an
-    entity. A template that ends the line may expand to nothing: that line stays."""
+    entity. A template that ends the line may expand to nothing: that line stays. A
+    line of "=" alone keeps only its heading's title, which the tokenizer shows."""
     if "=" not in wikitext:
         return wikitext
+    if "===" in wikitext:
+        wikitext = _EQUALS_LINE.sub(_equals_title, wikitext)
     return _HEADING_LINE.sub(_heading_or_text, wikitext)
 
 

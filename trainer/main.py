@@ -56,8 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     backend = "nccl" if cuda else "gloo"
     if "MASTER_ADDR" in os.environ:  # torchrun's rendezvous
         dist.init_process_group(backend, rank=rank, world_size=world)
+    elif world > 1:  # a launcher that said how many ranks but not where they meet
+        print(f"error: WORLD_SIZE={world} but no MASTER_ADDR: start the ranks with "
+              "torchrun (or set MASTER_ADDR and MASTER_PORT)", file=sys.stderr)
+        raise SystemExit(2)
     else:  # plain `python trainer/main.py`, or a stage in its caller: one process, no port
-        rank, world = 0, 1
         dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
     try:
         train(cfg, rank, world, device)

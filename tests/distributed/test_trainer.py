@@ -243,6 +243,12 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
     shutil_copy_model(tiny_model, other, spm_tokenizer)
     r = train(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST)
     assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
+    # Ranks counted but given nowhere to meet: an error, never each rank training alone.
+    r = subprocess.run([sys.executable, str(REPO / "trainer" / "main.py"), "--model",
+                        tiny_model, "--shards", str(bpe_shards[0]), "--out",
+                        str(tmp_path / "d")], env={**os.environ, "WORLD_SIZE": "2"},
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "WORLD_SIZE=2 but no MASTER_ADDR" in r.stderr
 
 
 @pytest.mark.slow

@@ -43,6 +43,16 @@ def test_a_term_ends_at_its_first_colon_outside_bold_and_italics(src, seen):
     assert links(src)[0] == seen
 
 
+@pytest.mark.parametrize("src, seen", [
+    ("a\n=== \nb", "a\n=\nb"),          # a heading whose title is "="
+    ("a\n====\nb", "a\n==\nb"),
+    ("a\n=======\nb", "a\n=\nb"),       # the widest run that leaves a title: ===
+    ("a\n==\nb", "a\n==\nb"),           # too short for a heading: text
+])
+def test_a_line_of_equals_signs_shows_its_heading_title(src, seen):
+    assert links(src)[0] == seen
+
+
 def test_quotes_in_raw_text_and_link_targets_stay():
     assert strip_quotes("<nowiki>''a''</nowiki> ''b''") == "<nowiki>''a''</nowiki> b"
     assert links("[[Rock 'n' Roll|''the'' music]] ''x''") == (
