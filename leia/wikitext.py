@@ -38,7 +38,6 @@ _HIDDEN = re.compile(  # tag names in any case, without re.I: it slows the scan 
     r"|[rR][eE][fF]\b[^>]*>.*?(?:</[rR][eE][fF]\s*>|\Z)"
     r"|((?i:nowiki)\b[^>]*(?<!/)>.*?</(?i:nowiki)\s*>|(?i:pre)\b[^>]*(?<!/)>.*?</(?i:pre)\s*>))",
     re.S)
-_LITERAL_OPEN = re.compile(r"<(?i:nowiki|pre)\b")
 # Tables open and close at the start of a line, or after the colons that indent them;
 # the text is scanned with a "\n" in front.
 _BRACES = re.compile(r"\{\{|\}\}|\n[ \t:]*\{\||\n[ \t]*\|\}")
@@ -95,20 +94,25 @@ def _close_template_table(text: str, cuts: list[tuple[int, int]], end: int) -> N
             return
 
 
-def _literal_spans(text: str) -> list[tuple[int, int]]:
-    """Where <nowiki> and <pre> stand: no template or table starts there."""
-    if "<" not in text or not _LITERAL_OPEN.search(text):
-        return []
-    return [m.span() for m in _HIDDEN.finditer(text) if m.group(1)]
+def _hide(wikitext: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without its comments and references, and where the <nowiki> and <pre>
+    it keeps stand in that text: no template or table starts there."""
+    out, literal, pos, size = [], [], 0, 0
+    for m in _HIDDEN.finditer(wikitext):
+        out.append(wikitext[pos:m.start()])
+        size += m.start() - pos
+        if m.group(1):
+            out.append(m.group())
+            literal.append((size, size + len(m.group())))
+            size += len(m.group())
+        pos = m.end()
+    out.append(wikitext[pos:])
+    return "".join(out), literal
 
 
 def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     i = bisect_left(spans, (pos + 1,)) - 1
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
-
-
-def _kept_literal(m: re.Match) -> str:
-    return m.group() if m.group(1) else ""
 
 
 def prestrip(wikitext: str) -> str:
@@ -117,15 +121,14 @@ def prestrip(wikitext: str) -> str:
     Unbalanced braces are left alone: MediaWiki shows an unclosed ``{{`` as text, and
     the tokenizer makes the same call. What <nowiki> and <pre> hold stays, as text.
     """
-    text = _HIDDEN.sub(_kept_literal, wikitext) if "<" in wikitext else wikitext
+    text, literal = _hide(wikitext) if "<" in wikitext else (wikitext, [])
     if "{" not in text:
         return text
     text = "\n" + text
     stack: list[tuple[str, int]] = []
     cuts: list[tuple[int, int]] = []
-    literal = _literal_spans(text)
     for m in _BRACES.finditer(text):
-        if literal and _inside(literal, m.start()):
+        if literal and _inside(literal, m.start() - 1):  # spans of the text before "\n"
             continue
         tok = m.group().lstrip("\n \t:")
         if tok == "{{" or tok == "{|":
