@@ -14,6 +14,9 @@ import bz2
 import os
 import pickle
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,79 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample" / "dumps"
 LAYERS = ("unit", "spark", "distributed", "e2e", "gpu")
+
+# The end-to-end tests start some twenty Spark JVMs (spark-submit drivers, a cluster's
+# daemons and executors, the pipeline's and the experiment's sessions), and half of
+# each start is loading and verifying Spark's classes. A class-data-sharing archive
+# (JDK CDS) of them, dumped once per run by a JVM that did a Delta write, lets every
+# later driver map them instead: a session's start takes ~8 CPU-seconds instead of
+# ~15. The path is fixed here, in the controller, before the workers inherit the
+# environment; a JVM that starts before the archive exists starts as usual.
+# LEIA_TEST_CLASS_ARCHIVE=off runs without it (docs/development.md compares the two).
+_ARCHIVE_DIR = None  # made by this process, which removes it at the end
+if "LEIA_TEST_CLASS_ARCHIVE" not in os.environ:
+    _ARCHIVE_DIR = tempfile.mkdtemp(prefix="leia-tests-jvm-")
+    os.environ["LEIA_TEST_CLASS_ARCHIVE"] = os.path.join(_ARCHIVE_DIR, "spark-classes.jsa")
+CLASS_ARCHIVE = os.environ["LEIA_TEST_CLASS_ARCHIVE"]
+CLASS_ARCHIVE_OPTIONS = "" if CLASS_ARCHIVE == "off" else (
+    f"-XX:SharedArchiveFile={CLASS_ARCHIVE} -Xlog:cds=off -Xlog:cds+dynamic=off")
+if CLASS_ARCHIVE_OPTIONS and CLASS_ARCHIVE not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
+    os.environ["SPARK_SUBMIT_OPTS"] = (
+        os.environ.get("SPARK_SUBMIT_OPTS", "") + " " + CLASS_ARCHIVE_OPTIONS).strip()
+_DUMP_CLASSES = """
+import os, shutil, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+from spark_jobs.session import build_spark
+scratch = tempfile.mkdtemp(prefix="leia-tests-jvm-")
+os.chdir(scratch)
+spark = build_spark("leia-tests-class-archive", "local[1]", {"spark.ui.enabled": "false"})
+spark.range(3).write.format("delta").save(scratch + "/table")
+spark.read.format("delta").load(scratch + "/table").count()
+jvm = spark.sparkContext._gateway.proc
+spark.stop()
+jvm.stdin.close()  # the JVM exits and writes the archive; wait for it
+if jvm.wait() == 0 and os.path.exists(sys.argv[2] + ".tmp"):
+    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+shutil.rmtree(scratch, ignore_errors=True)
+"""
+_dumping: list[subprocess.Popen] = []
+
+
+def _dump_spark_classes() -> None:
+    """Start the JVM that dumps the archive, once, in the background."""
+    if _dumping or not CLASS_ARCHIVE_OPTIONS or os.path.exists(CLASS_ARCHIVE):
+        return
+    env = {**os.environ,
+           "SPARK_SUBMIT_OPTS": f"-XX:ArchiveClassesAtExit={CLASS_ARCHIVE}.tmp "
+                                "-Xlog:cds=off -Xlog:cds+dynamic=off"}
+    _dumping.append(subprocess.Popen(
+        [sys.executable, "-c", _DUMP_CLASSES, str(REPO), CLASS_ARCHIVE], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's; absent under -p no:xdist
+def pytest_xdist_node_collection_finished(node, ids):
+    # The controller, once a worker has collected: the archive pays off only for a run
+    # with the end-to-end tests in it.
+    if any(i.startswith("tests/e2e/") for i in ids):
+        _dump_spark_classes()
+
+
+def pytest_collection_finish(session):
+    if not hasattr(session.config, "workerinput") and any(
+            i.path.parent.name == "e2e" for i in session.items):
+        _dump_spark_classes()  # -n 0: this one process runs them
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "workerinput"):
+        return  # the controller (or the one process of -n 0) owns the archive
+    for proc in _dumping:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    if _ARCHIVE_DIR:
+        shutil.rmtree(_ARCHIVE_DIR, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

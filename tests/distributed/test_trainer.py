@@ -236,12 +236,15 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
     r = train(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST,
               procs=None)
     assert r.returncode != 0 and "no manifest" in r.stderr
+    # Checked before any rank trains, the same in every process: one is enough here
+    # (the two-rank arithmetic: tests/unit/test_cli.py).
     r = train(tiny_model, bpe_shards[0], tmp_path / "b", "--steps", "1",
-                 "--global-batch", "3", "--seq-len", "64")
+              "--global-batch", "3", "--micro-batch", "2", "--seq-len", "64", procs=None)
     assert r.returncode != 0 and "not a multiple of --micro-batch" in r.stderr
     other = tmp_path / "other_model"
     shutil_copy_model(tiny_model, other, spm_tokenizer)
-    r = train(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST)
+    r = train(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST,
+              procs=None)
     assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
     # Ranks counted but given nowhere to meet: an error, never each rank training alone.
     r = subprocess.run([sys.executable, str(REPO / "trainer" / "main.py"), "--model",

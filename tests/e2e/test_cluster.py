@@ -16,11 +16,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CLASS_ARCHIVE_OPTIONS
 
 from spark_jobs.session import LOCAL_JAVA_OPTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 DELTA = "io.delta:delta-spark_4.1_2.13:4.4.0"
+JVM_OPTIONS = f"{LOCAL_JAVA_OPTIONS} {CLASS_ARCHIVE_OPTIONS}"
 
 
 def free_port() -> int:
@@ -39,10 +41,11 @@ class Cluster:
         self.port, self.ui = free_port(), free_port()
         self.url = f"spark://127.0.0.1:{self.port}"
         # Every JVM of this cluster shares the test machine's cores, as a local session's
-        # does: they get its JIT settings (spark_jobs.session.LOCAL_JAVA_OPTIONS).
+        # does: they get its JIT settings (spark_jobs.session.LOCAL_JAVA_OPTIONS), and
+        # the run's archive of Spark's classes (tests/conftest.py).
         self.env = {**os.environ, "SPARK_HOME": spark_home(), "SPARK_LOCAL_IP": "127.0.0.1",
                     "SPARK_LOG_DIR": str(work / "logs"), "SPARK_NO_DAEMONIZE": "1",
-                    "SPARK_DAEMON_JAVA_OPTS": LOCAL_JAVA_OPTIONS}
+                    "SPARK_DAEMON_JAVA_OPTS": JVM_OPTIONS}
         self.work, self.procs = work, {}
 
     def start(self, name: str, *args: str) -> None:
@@ -158,7 +161,7 @@ def submit(cluster, package_zip, script, *args, background=False, worker_python=
            "--conf", "spark.task.maxFailures=4", "--conf", "spark.ui.enabled=false",
            "--conf", "spark.sql.shuffle.partitions=4",
            "--conf", f"spark.driver.extraJavaOptions={LOCAL_JAVA_OPTIONS}",
-           "--conf", f"spark.executor.extraJavaOptions={LOCAL_JAVA_OPTIONS}",
+           "--conf", f"spark.executor.extraJavaOptions={JVM_OPTIONS}",
            "--conf", "spark.databricks.delta.snapshotPartitions=2",
            str(REPO / "spark_jobs" / script), *args]
     env = {**cluster.env, "PYSPARK_DRIVER_PYTHON": sys.executable,

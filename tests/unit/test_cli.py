@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 
@@ -42,3 +43,15 @@ def test_to_argv_spells_what_the_stage_parses_back():
     cfg = parse_config(EncodeConfig, to_argv(EncodeConfig, tokenizer="t", augmentation=False),
                        "e", "")
     assert cfg.augmentation is False and cfg.tokenizer == "t"
+
+
+def test_the_global_batch_divides_over_micro_batches_and_ranks():
+    from trainer.config import TrainConfig
+
+    cfg = TrainConfig(model="m", global_batch=8, micro_batch=2)
+    cfg.validate(world=2)
+    assert cfg.accumulation(2) == 2
+    cfg.global_batch = 6  # a multiple of the micro-batch, not of 2 ranks x 2
+    cfg.validate(world=1)
+    with pytest.raises(ValueError, match="not a multiple of --micro-batch 2 x 2 rank"):
+        cfg.validate(world=2)
