@@ -43,8 +43,9 @@ if "LEIA_TEST_CLASS_ARCHIVE" not in os.environ:
     _ARCHIVE_DIR = tempfile.mkdtemp(prefix="leia-tests-jvm-")
     os.environ["LEIA_TEST_CLASS_ARCHIVE"] = os.path.join(_ARCHIVE_DIR, "spark-classes.jsa")
 CLASS_ARCHIVE = os.environ["LEIA_TEST_CLASS_ARCHIVE"]
+_QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"  # a missing archive: no warning
 CLASS_ARCHIVE_OPTIONS = "" if CLASS_ARCHIVE == "off" else (
-    f"-XX:SharedArchiveFile={CLASS_ARCHIVE} -Xlog:cds=off -Xlog:cds+dynamic=off")
+    f"-XX:SharedArchiveFile={CLASS_ARCHIVE} {_QUIET_CDS}")
 if CLASS_ARCHIVE_OPTIONS and CLASS_ARCHIVE not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
     os.environ["SPARK_SUBMIT_OPTS"] = (
         os.environ.get("SPARK_SUBMIT_OPTS", "") + " " + CLASS_ARCHIVE_OPTIONS).strip()
@@ -72,8 +73,7 @@ def _dump_spark_classes() -> None:
     if _dumping or not CLASS_ARCHIVE_OPTIONS or os.path.exists(CLASS_ARCHIVE):
         return
     env = {**os.environ,
-           "SPARK_SUBMIT_OPTS": f"-XX:ArchiveClassesAtExit={CLASS_ARCHIVE}.tmp "
-                                "-Xlog:cds=off -Xlog:cds+dynamic=off"}
+           "SPARK_SUBMIT_OPTS": f"-XX:ArchiveClassesAtExit={CLASS_ARCHIVE}.tmp {_QUIET_CDS}"}
     _dumping.append(subprocess.Popen(
         [sys.executable, "-c", _DUMP_CLASSES, str(REPO), CLASS_ARCHIVE], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))

@@ -25,15 +25,15 @@ FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", 
         "--log-every", "1"]
 
 
-def train(model, shards, out, *flags, procs=2, background=False, **popen):
+def train(model, shards, out, *flags, procs=2, background=False, env=None, **popen):
     """trainer/main.py under torchrun with ``procs`` processes; ``procs=None``: plain
-    ``python``, one process and no launcher."""
+    ``python``, one process and no launcher. ``env``: variables to add."""
     launcher = [sys.executable] if procs is None else [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
         "--master_port", str(29600 + os.getpid() % 300 + procs)]
     cmd = [*launcher, str(REPO / "trainer" / "main.py"), "--model", model, "--shards",
            str(shards), "--out", str(out), *flags]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env or {})}
     if background:
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -49,7 +49,7 @@ def losses(out):
 def full_run(tiny_model, bpe_shards, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "full"
     r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
-                 "2", *FAST)
+              "2", *FAST)
     assert r.returncode == 0, r.stdout + r.stderr
     return out, r.stdout
 
@@ -108,7 +108,7 @@ def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
     runs = {"one": (None, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
     for name, (procs, reshard) in runs.items():
         r = train(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "3",
-                     "--no-export", "--reshard", reshard, *FAST, procs=procs)
+                  "--no-export", "--reshard", reshard, *FAST, procs=procs)
         assert r.returncode == 0, r.stdout + r.stderr
         assert ("resharded after each forward" if reshard == "always"
                 else "gathered once per step") in r.stdout  # auto on the CPU: never
@@ -247,10 +247,8 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
               procs=None)
     assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
     # Ranks counted but given nowhere to meet: an error, never each rank training alone.
-    r = subprocess.run([sys.executable, str(REPO / "trainer" / "main.py"), "--model",
-                        tiny_model, "--shards", str(bpe_shards[0]), "--out",
-                        str(tmp_path / "d")], env={**os.environ, "WORLD_SIZE": "2"},
-                       capture_output=True, text=True, timeout=600)
+    r = train(tiny_model, bpe_shards[0], tmp_path / "d", procs=None,
+              env={"WORLD_SIZE": "2"})
     assert r.returncode == 2 and "WORLD_SIZE=2 but no MASTER_ADDR" in r.stderr
 
 
@@ -259,7 +257,7 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe
                                                                 tmp_path):
     out = tmp_path / "nan"
     r = train(tiny_model, bpe_shards[0], out, "--steps", "6", "--checkpoint-every", "1",
-                 *FAST, "--lr", "1e30", "--clip", "1e30")
+              *FAST, "--lr", "1e30", "--clip", "1e30")
     assert r.returncode != 0
     assert "training diverged" in r.stderr and "last good checkpoint is" in r.stderr
     assert (out / "checkpoints" / "step-000001" / "state.json").is_file()
@@ -275,7 +273,7 @@ def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tm
     (ckpts / "step-000030.tmp").mkdir()           # a crash while writing
     (ckpts / "step-000032").mkdir()               # a folder without its state.json
     r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
-                 "2", *FAST, "--resume")
+              "2", *FAST, "--resume")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
     assert "resumed from" in r.stdout and "step-000028" in r.stdout
@@ -299,13 +297,13 @@ def test_too_little_disk_for_a_checkpoint_keeps_the_previous_one(full_run, tiny_
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
-                 *FAST, "--resume", preexec_fn=small_disk)
+              *FAST, "--resume", preexec_fn=small_disk)
     assert r.returncode != 0
     assert "could not write checkpoint" in r.stderr and "step-000028, is kept" in r.stderr
     ckpts = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert ckpts == ["step-000028"]  # no half-written step-000030(.tmp)
     r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
-                 *FAST, "--resume")  # room again: it resumes from the kept one
+              *FAST, "--resume")  # room again: it resumes from the kept one
     assert r.returncode == 0 and "step-000028" in r.stdout, r.stdout + r.stderr
     assert losses(out) == losses(full_run[0])
 
