@@ -150,11 +150,13 @@ def test_bad_input(tiny_model, tmp_path):
     assert not (tmp_path / "c" / "metrics.json").exists()
 
 
-def test_cli_usage_errors():
+def test_cli_usage_errors(capsys):
+    from trainer.evaluate import main
+
     for args in (["--tasks", "codah_ja"], ["--tasks", "xcodah_ja", "--seeds", "0"]):
-        r = subprocess.run([sys.executable, "-m", "trainer.evaluate", "--model", "m", *args],
-                           cwd=REPO, capture_output=True, text=True)
-        assert r.returncode == 2 and "error:" in r.stderr
+        with pytest.raises(SystemExit) as exit:
+            main(["--model", "m", *args])
+        assert exit.value.code == 2 and "error:" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -25,15 +25,15 @@ FAST = ["--seq-len", "64", "--global-batch", "8", "--micro-batch", "2", "--lr", 
         "--log-every", "1"]
 
 
-def train(model, shards, out, *flags, procs=2, background=False, env=None, **popen):
+def train(model, shards, out, *flags, procs=2, background=False, **popen):
     """trainer/main.py under torchrun with ``procs`` processes; ``procs=None``: plain
-    ``python``, one process and no launcher. ``env``: variables to add."""
+    ``python``, one process and no launcher."""
     launcher = [sys.executable] if procs is None else [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
         "--master_port", str(29600 + os.getpid() % 300 + procs)]
     cmd = [*launcher, str(REPO / "trainer" / "main.py"), "--model", model, "--shards",
            str(shards), "--out", str(out), *flags]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env or {})}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     if background:
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -105,15 +105,17 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
 @pytest.mark.slow
 def test_one_and_two_processes_resharded_or_not_give_the_same_losses(
         full_run, tiny_model, bpe_shards, tmp_path):
-    runs = {"one": (None, "auto"), "two": (2, "never"), "two-resharded": (2, "always")}
+    # Two processes that gather once per step: the shared run (auto on the CPU: never).
+    assert "gathered once per step" in full_run[1]
+    runs = {"one": (None, "auto"), "two-resharded": (2, "always")}
     for name, (procs, reshard) in runs.items():
-        r = train(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "3",
+        r = train(tiny_model, bpe_shards[0], tmp_path / name, "--steps", "30",
                   "--no-export", "--reshard", reshard, *FAST, procs=procs)
         assert r.returncode == 0, r.stdout + r.stderr
         assert ("resharded after each forward" if reshard == "always"
-                else "gathered once per step") in r.stdout  # auto on the CPU: never
-    for name in ("two", "two-resharded"):
-        assert losses(tmp_path / "one") == pytest.approx(losses(tmp_path / name), rel=1e-5)
+                else "gathered once per step") in r.stdout
+    for other in (full_run[0], tmp_path / "two-resharded"):
+        assert losses(tmp_path / "one") == pytest.approx(losses(other), rel=1e-5)
 
 
 def test_the_exported_record_names_custom_markers():
@@ -231,25 +233,31 @@ def test_ranks_read_disjoint_sequences_and_resume_replays_nothing(bpe_shards):
     assert all((p[0] == q[0]).all() for p, q in zip(a.next_step(8, 8), b.next_step(8, 8)))
 
 
-@pytest.mark.slow
-def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_path):
-    r = train(tiny_model, tmp_path / "nothing", tmp_path / "a", "--steps", "1", *FAST,
-              procs=None)
-    assert r.returncode != 0 and "no manifest" in r.stderr
-    # Checked before any rank trains, the same in every process: one is enough here
-    # (the two-rank arithmetic: tests/unit/test_cli.py).
-    r = train(tiny_model, bpe_shards[0], tmp_path / "b", "--steps", "1",
-              "--global-batch", "3", "--micro-batch", "2", "--seq-len", "64", procs=None)
-    assert r.returncode != 0 and "not a multiple of --micro-batch" in r.stderr
+def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_path,
+                                     capsys, monkeypatch):
+    # Checked before any rank trains, the same in every process: one is enough, and it
+    # runs here, as a stage of leia.stages runs it (the two-rank arithmetic:
+    # tests/unit/test_cli.py).
+    from trainer.main import main
+
+    def error(model, shards, *flags):
+        with pytest.raises(SystemExit) as exit:
+            main(["--model", str(model), "--shards", str(shards), "--out",
+                  str(tmp_path / "out"), "--no-pin-cores", *flags])
+        assert exit.value.code == 2
+        return capsys.readouterr().err
+
+    assert "no manifest" in error(tiny_model, tmp_path / "nothing", "--steps", "1", *FAST)
+    assert "not a multiple of --micro-batch" in error(
+        tiny_model, bpe_shards[0], "--steps", "1", "--global-batch", "3", "--micro-batch",
+        "2", "--seq-len", "64")
     other = tmp_path / "other_model"
     shutil_copy_model(tiny_model, other, spm_tokenizer)
-    r = train(str(other), bpe_shards[0], tmp_path / "c", "--steps", "1", *FAST,
-              procs=None)
-    assert r.returncode != 0 and "tokenizer mismatch" in r.stderr
+    assert "tokenizer mismatch" in error(other, bpe_shards[0], "--steps", "1", *FAST)
     # Ranks counted but given nowhere to meet: an error, never each rank training alone.
-    r = train(tiny_model, bpe_shards[0], tmp_path / "d", procs=None,
-              env={"WORLD_SIZE": "2"})
-    assert r.returncode == 2 and "WORLD_SIZE=2 but no MASTER_ADDR" in r.stderr
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    assert "WORLD_SIZE=2 but no MASTER_ADDR" in error(tiny_model, bpe_shards[0])
 
 
 @pytest.mark.slow
@@ -264,47 +272,36 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(tiny_model, bpe
 
 
 @pytest.mark.slow
-def test_incomplete_checkpoints_are_skipped(full_run, tiny_model, bpe_shards, tmp_path):
-    import shutil
-    out = tmp_path / "partial"
-    shutil.copytree(full_run[0], out)
-    ckpts = out / "checkpoints"
-    shutil.rmtree(ckpts / "step-000030")
-    (ckpts / "step-000030.tmp").mkdir()           # a crash while writing
-    (ckpts / "step-000032").mkdir()               # a folder without its state.json
-    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every",
-              "2", *FAST, "--resume")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
-    assert "resumed from" in r.stdout and "step-000028" in r.stdout
-    assert losses(out) == losses(full_run[0])
-
-
-@pytest.mark.slow
-def test_too_little_disk_for_a_checkpoint_keeps_the_previous_one(full_run, tiny_model,
-                                                                 bpe_shards, tmp_path):
+def test_a_full_disk_or_a_crash_keeps_the_previous_checkpoint(full_run, tiny_model,
+                                                              bpe_shards, tmp_path):
     """A disk that fills up while a checkpoint is written, made portable with a file-size
     limit (writes past it fail with EFBIG, as they fail with ENOSPC on a full disk):
-    every rank stops with a message, and the previous checkpoint is kept whole."""
+    every rank stops with a message, and the previous checkpoint is kept whole. Resumed
+    with room again and beside what a crash mid-write leaves (a half-written .tmp
+    folder, a folder without its state.json), the run skips those and gives the
+    uninterrupted run's losses."""
     import resource
     import shutil
     out = tmp_path / "disk"
     shutil.copytree(full_run[0], out)
-    shutil.rmtree(out / "checkpoints" / "step-000030")
+    ckpts = out / "checkpoints"
+    shutil.rmtree(ckpts / "step-000030")
     limit = 256 << 10  # above the logs, below a checkpoint file of this model
 
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
-              *FAST, "--resume", preexec_fn=small_disk)
+    args = ("--steps", "30", "--checkpoint-every", "2", *FAST, "--resume")
+    r = train(tiny_model, bpe_shards[0], out, *args, preexec_fn=small_disk)
     assert r.returncode != 0
     assert "could not write checkpoint" in r.stderr and "step-000028, is kept" in r.stderr
-    ckpts = sorted(p.name for p in (out / "checkpoints").iterdir())
-    assert ckpts == ["step-000028"]  # no half-written step-000030(.tmp)
-    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
-              *FAST, "--resume")  # room again: it resumes from the kept one
-    assert r.returncode == 0 and "step-000028" in r.stdout, r.stdout + r.stderr
+    assert sorted(p.name for p in ckpts.iterdir()) == ["step-000028"]  # nothing half-written
+    (ckpts / "step-000030.tmp").mkdir()           # a crash while writing
+    (ckpts / "step-000032").mkdir()               # a folder without its state.json
+    r = train(tiny_model, bpe_shards[0], out, *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "skipping" in r.stdout and "step-000030.tmp" in r.stdout
+    assert "resumed from" in r.stdout and "step-000028" in r.stdout
     assert losses(out) == losses(full_run[0])
 
 
