@@ -154,9 +154,9 @@ def test_cli_usage_errors(capsys):
     from trainer.evaluate import main
 
     for args in (["--tasks", "codah_ja"], ["--tasks", "xcodah_ja", "--seeds", "0"]):
-        with pytest.raises(SystemExit) as exit:
+        with pytest.raises(SystemExit) as raised:
             main(["--model", "m", *args])
-        assert exit.value.code == 2 and "error:" in capsys.readouterr().err
+        assert raised.value.code == 2 and "error:" in capsys.readouterr().err
 
 
 @pytest.mark.slow

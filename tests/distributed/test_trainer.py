@@ -241,10 +241,10 @@ def test_bad_inputs_are_clear_errors(tiny_model, spm_tokenizer, bpe_shards, tmp_
     from trainer.main import main
 
     def error(model, shards, *flags):
-        with pytest.raises(SystemExit) as exit:
+        with pytest.raises(SystemExit) as raised:
             main(["--model", str(model), "--shards", str(shards), "--out",
                   str(tmp_path / "out"), "--no-pin-cores", *flags])
-        assert exit.value.code == 2
+        assert raised.value.code == 2
         return capsys.readouterr().err
 
     assert "no manifest" in error(tiny_model, tmp_path / "nothing", "--steps", "1", *FAST)
