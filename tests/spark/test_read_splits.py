@@ -16,10 +16,15 @@ PAGES = re.findall(r"<page>.*?</page>\n", EL, re.S)
 IDS = sorted(int(re.search(r"<id>(\d+)</id>", p).group(1)) for p in PAGES)
 
 
-def read_ids(spark, files, split_mb, reader="auto"):
+def pages(spark, files, split_mb, reader="auto"):
+    """The files' pages as the job reads them: planned, headers read, split."""
     dumps = plan_dumps([str(f) for f in files], None, None)
     sites = {w: read.read_siteinfo(spark, d) for w, d in dumps.items()}
-    df = read.read_pages(spark, dumps, sites, split_mb, reader=reader)
+    return read.read_pages(spark, dumps, sites, split_mb, reader=reader)
+
+
+def read_ids(spark, files, split_mb, reader="auto"):
+    df = pages(spark, files, split_mb, reader)
     return df.rdd.getNumPartitions(), sorted(r.page_id for r in df.select("page_id").collect())
 
 
@@ -27,12 +32,9 @@ def read_ids(spark, files, split_mb, reader="auto"):
 def both_readers(spark):
     """{reader: (tasks, rows)}: the elwikivoyage file read in 0.1 MB splits by libbz2 in
     the Python workers and by Hadoop's codec in the JVM."""
-    files = [str(sample_xml("elwikivoyage"))]
-    dumps = plan_dumps(files, None, None)
-    sites = {w: read.read_siteinfo(spark, d) for w, d in dumps.items()}
     got = {}
     for reader in ("python", "hadoop"):
-        df = read.read_pages(spark, dumps, sites, 0.1, reader=reader)
+        df = pages(spark, [sample_xml("elwikivoyage")], 0.1, reader)
         got[reader] = (df.rdd.getNumPartitions(),
                        sorted(df.drop("seq", "position", "parse_seconds").collect()))
     return got
