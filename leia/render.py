@@ -4,74 +4,17 @@ straight from the tokens, without the node tree (``leia.wikitext`` says why)."""
 from __future__ import annotations
 
 import html
-import html.entities
-import re
-from dataclasses import dataclass
-from urllib.parse import unquote
 
 from mwparserfromhell.parser import tokens as T
 
+from . import plain_text as pt
 from .html_tags import BLOCK_TAGS, DROP_TAGS, LINE_BREAK_TAGS, STRAY_TAG, stray
-from .inline_templates import HINT_SEP
 from .languages import link_trail
+from .render_links import Link, LinkRenderer
 from .siteinfo import SiteInfo
-from .titles import normalise_target
-
-# Named references the tokenizer does not know (it knows HTML 4's): HTML5's, which
-# MediaWiki decodes, and the Hebrew and Arabic names it gives &rlm; (Sanitizer.php).
-_NAMED_REF = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31}|רלמ|رلم);")
-_REF_ALIASES = {"רלמ": "\u200f", "رلم": "\u200f"}
 
 
-def _named_ref(m: re.Match) -> str:
-    name = m.group(1)
-    return _REF_ALIASES.get(name) or html.entities.html5.get(name + ";", m.group())
-
-
-def valid_codepoint(cp: int) -> bool:
-    """Sanitizer::validateCodepoint: what a numeric reference may stand for; any other
-    is shown as written."""
-    return cp in (0x09, 0x0A) or 0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xD7FF or \
-        0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
-
-
-# <nowiki> inside <pre> only protects its content; the tags themselves vanish.
-_NOWIKI_IN_PRE = re.compile(r"<nowiki\s*>(.*?)</nowiki\s*>", re.S | re.I)
-_MAGIC = re.compile(r"__[A-Z]+__")
-# Link and template brackets the tokenizer left as text: malformed source ("[[Foo]",
-# "[[Foo|bar}}", "{{name}|x}") that MediaWiki shows literally. The corpus keeps the
-# words and drops the brackets, as it drops those of a link it cannot make; a stray
-# "[[target|" goes whole, so "[[Foo|bar}}" reads "bar", and "[[Foo]" reads "Foo".
-_STRAY_BRACKETS = re.compile(
-    r"\[\[(?:[^\[\]{}|\n]*\|)?(?:([^\[\]{}\n]*)\](?!\]))?|\]\]|\{\{|\}\}")
-
-
-def _unbracketed(value: str) -> str:
-    if "[[" in value or "]]" in value or "{{" in value or "}}" in value:
-        return _STRAY_BRACKETS.sub(lambda m: m.group(1) or "", value)
-    return value
-
-
-# [[Prefix:Name.ext|...]] under a prefix the wiki's <siteinfo> does not list (an alias
-# such as 画像 or Bild, or a header that belongs to another wiki) is still a media file.
-MEDIA_FILE = re.compile(
-    r"^[^:|\]]+:[^|\]]+\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|bmp|ogg|oga|ogv|opus|webm|"
-    r"mp3|mp4|wav|flac|midi?|pdf|djvu|stl)\s*$", re.I)
-
-@dataclass
-class Link:
-    """A link in the extracted text: ``text[start:end]`` is its visible anchor."""
-
-    start: int
-    end: int
-    target: str
-    """The normalised title of the target article (namespace 0)."""
-    hint: tuple[str, str] | None = None
-    """(language, title) of the article on another wiki that an interlanguage-link
-    template names for this link (``leia.inline_templates``), else None."""
-
-
-class Renderer:
+class Renderer(LinkRenderer):
     """Renders mwparserfromhell's token stream.
 
     The tokenizer only emits an opening token when it found the matching closing one, so
@@ -90,6 +33,15 @@ class Renderer:
         self.skip = 0           # > 0: drop tokens until depth falls below this
         self.frames: list[dict] = []
         self.trail_for: Link | bool | None = None  # what a following Text may extend
+        # Constructs opened so far that may leave no text (dropped ones, tags, external
+        # links): a link part without text was not empty in the source.
+        self.hidden = 0
+        self.open_text_link: int | None = None  # parts after an unclosed "[[" shown
+
+    def drop(self) -> None:
+        """Drop the construct that just opened, whole."""
+        self.skip = self.depth
+        self.hidden += 1
 
     def emit(self, s: str) -> None:
         if s:
@@ -110,12 +62,13 @@ class Renderer:
                 if self.trail_for is None and (not frames or frames[-1]["phase"] == "body"):
                     value = tok["text"]  # a Token is a dict; .text goes via __getattr__
                     if "__" in value:
-                        value = _MAGIC.sub("", value)
+                        value = pt.MAGIC.sub("", value)
                     if "<" in value:
                         value = STRAY_TAG.sub(stray, value)
                     if "&" in value:
-                        value = _NAMED_REF.sub(_named_ref, value)
-                    value = _unbracketed(value)
+                        value = pt.NAMED_REF.sub(pt.named_ref, value)
+                    if "[[" in value or "]]" in value or "{{" in value or "}}" in value:
+                        value = self.unbracketed(value)
                     if value:
                         parts.append(value)
                         self.size += len(value)
@@ -163,10 +116,10 @@ class Renderer:
                     self.trail_for.end = self.size
             self.trail_for = None
         if "__" in value:
-            value = _MAGIC.sub("", value)
+            value = pt.MAGIC.sub("", value)
         if "&" in value:
-            value = _NAMED_REF.sub(_named_ref, value)
-        self.emit(_unbracketed(STRAY_TAG.sub(stray, value) if "<" in value else value))
+            value = pt.NAMED_REF.sub(pt.named_ref, value)
+        self.emit(self.unbracketed(STRAY_TAG.sub(stray, value) if "<" in value else value))
 
     def on_other(self, tok) -> None:
         self.trail_for = None
@@ -179,72 +132,15 @@ class Renderer:
     def on_skip(self, tok) -> None:
         """Templates, template arguments and comments: dropped whole."""
         self.trail_for = None
-        self.skip = self.depth
-
-    # [[title|anchor]]trail
-    def on_link_open(self, tok) -> None:
-        self.trail_for = None
-        if self.in_attributes():
-            self.skip = self.depth
-            return
-        self.push("link", phase="title", buf=[], sep=False)
-
-    def on_link_sep(self, tok) -> None:
-        frame = self.frames[-1]
-        if frame["phase"] != "title":
-            self.emit("|")  # a second pipe belongs to the anchor
-            return
-        frame["phase"], frame["sep"] = "body", True
-        frame["target"] = self.link_target(frame)
-        frame["size"] = self.size
-        if frame["target"] is None:
-            self.skip = self.depth  # a file or category: its caption goes too
-
-    def link_target(self, frame: dict):
-        raw = frame["raw"] = "".join(frame["buf"])
-        if HINT_SEP in raw:
-            parts = raw.split(HINT_SEP)
-            frame["raw"] = raw = parts[0]
-            if len(parts) == 3:  # as leia.inline_templates writes it
-                frame["hint"] = (parts[1], parts[2])
-        target = normalise_target(raw, self.site, self.lang)
-        colon = raw.lstrip().startswith(":")
-        if target.kind == "interlanguage" and not colon:
-            return None  # shown in the sidebar, not in the text
-        if target.kind == "page" and not colon and target.ns in (6, 14):
-            return None  # an embedded file, or a category assignment
-        if target.kind == "page" and target.ns == 0 and not colon and MEDIA_FILE.match(raw):
-            return None
-        if target.kind == "invalid" and ":" in raw and not colon and \
-                self.site.namespace_of(raw.split(":", 1)[0]) in (6, 14):
-            return None  # [[File:|thumb]]: a file without a name is no text either
-        return target
-
-    def on_link_close(self, tok) -> None:
-        frame = self.frames.pop()
-        if frame["sep"]:
-            target = frame["target"]
-        else:
-            target = self.link_target(frame)
-            if target is None:
-                return
-            shown = html.unescape(frame["raw"].strip().lstrip(":"))
-            # The title as MediaWiki shows it: "[[%33%45]]" reads "3E".
-            self.emit(unquote(shown) if "%" in shown else shown)
-        start = frame["size"]
-        if self.size > start and target.kind == "page" and target.ns == 0:
-            link = Link(start, self.size, target.title, frame.get("hint"))
-            self.links.append(link)
-            self.trail_for = link
-        else:
-            self.trail_for = self.size > start
+        self.drop()
 
     # <tag attrs>contents</tag>, and the wiki markup the tokenizer reports as tags
     def on_tag_open(self, tok) -> None:
         self.trail_for = None
         if self.in_attributes():
-            self.skip = self.depth
+            self.drop()
             return
+        self.hidden += 1
         self.push("tag", phase="name", buf=[], markup=getattr(tok, "wiki_markup", None))
 
     def tag_named(self, frame: dict) -> bool:
@@ -265,7 +161,7 @@ class Renderer:
         frame = self.frames[-1]
         if frame["phase"] == "name":
             if not self.tag_named(frame):
-                self.skip = self.depth
+                self.drop()
                 return
             frame["phase"] = "attrs"
         frame["buf"] = []
@@ -273,7 +169,7 @@ class Renderer:
     def on_tag_body(self, tok) -> None:
         frame = self.frames[-1]
         if frame["phase"] == "name" and not self.tag_named(frame):
-            self.skip = self.depth
+            self.drop()
             return
         frame["phase"], frame["buf"] = ("raw" if frame["name"] in ("nowiki", "pre")
                                         else "body"), []
@@ -283,7 +179,7 @@ class Renderer:
         if frame["phase"] == "raw":
             raw = "".join(frame["buf"])
             if frame["name"] == "pre" and "<" in raw:
-                raw = _NOWIKI_IN_PRE.sub(r"\1", raw)
+                raw = pt.NOWIKI_IN_PRE.sub(r"\1", raw)
             self.emit(html.unescape(raw))
         frame["phase"], frame["buf"] = "closing", []
 
@@ -323,11 +219,14 @@ class Renderer:
                 cp = int(digits, 16 if ref[2] in "xX" else 10)
             except ValueError:
                 cp = -1
-            if not valid_codepoint(cp):
+            if not pt.valid_codepoint(cp):
                 value = ref
         frame = self.collecting()
         if frame is not None:
-            frame["buf"].append(value)
+            # A link's title keeps the reference as written: the title is decoded once,
+            # as MediaWiki decodes it, so "&amp;amp;" leaves "&amp;", which no title
+            # may hold.
+            frame["buf"].append(ref if frame["kind"] == "link" else value)
         else:
             self.emit(value)
 
@@ -335,21 +234,34 @@ class Renderer:
     def on_ext_open(self, tok) -> None:
         self.trail_for = None
         if self.in_attributes():
-            self.skip = self.depth
+            self.drop()
             return
-        self.push("ext", phase="url", buf=[], brackets=getattr(tok, "brackets", True))
+        self.hidden += 1
+        brackets = getattr(tok, "brackets", True)
+        # Inside a wikilink's anchor MediaWiki makes no external link: "[url label]"
+        # stays as written.
+        literal = brackets and any(f["kind"] == "link" and f["phase"] == "body"
+                                   for f in self.frames)
+        self.push("ext", phase="url", buf=[], brackets=brackets, literal=literal)
 
     def on_ext_sep(self, tok) -> None:
-        self.frames[-1]["phase"] = "body"
+        frame = self.frames[-1]
+        frame["phase"] = "body"
+        if frame["literal"]:
+            self.emit("[" + "".join(frame["buf"]) + " ")
 
     def on_ext_close(self, tok) -> None:
         frame = self.frames.pop()
         if frame["phase"] == "url":
             url = "".join(frame["buf"])
-            if not frame["brackets"]:
-                self.emit(url)
+            if frame["literal"]:
+                self.emit("[" + url + "]")
+            elif not frame["brackets"]:
+                self.emit(pt.escaped_url(url))
             elif "\u3000" in url:  # the ideographic space ends a URL, as a blank does
                 self.emit(url.split("\u3000", 1)[1])
+        elif frame["literal"]:
+            self.emit("]")
 
 
 _OPEN = (T.TemplateOpen, T.ArgumentOpen, T.WikilinkOpen, T.ExternalLinkOpen,
@@ -377,6 +289,3 @@ _HANDLERS = {
     T.TemplateParamSeparator: _R.on_other, T.TemplateParamEquals: _R.on_other,
     T.ArgumentSeparator: _R.on_other,
 }
-
-# Runs of blanks worth squeezing; each alternative starts with a fixed character, which
-# keeps the scan fast.

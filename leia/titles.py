@@ -20,6 +20,11 @@ _SPACES = re.compile(r"[ _\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205
 # Characters that can never appear in a title.
 _ILLEGAL = re.compile(r"[<>\[\]{}|\x00-\x1f\x7f\ufffd]")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# What a title may not hold after its references are decoded once
+# (MediaWikiTitleCodec::splitTitleString): another reference ("&amp;amp;" in the
+# wikitext), a relative path, a signature's tildes.
+_ENTITY = re.compile(r"&[A-Za-z0-9\x80-\uffff]+;")
+_RELATIVE = re.compile(r"^\.\.?(?:/|$)|/\.\.?(?:/|$)")
 # Bidi marks that browsers paste into links; MediaWiki strips them.
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e]")
 
@@ -90,7 +95,8 @@ def normalise_target(raw: str, site: SiteInfo, lang: str = "") -> Target:
             return Target("interlanguage", prefix=key, title=rest.strip())
         elif key in INTERWIKI_PREFIXES:
             return Target("interwiki", prefix=key, title=rest.strip())
-    if not text:
+    if not text or ("&" in text and _ENTITY.search(text)) or "~~~" in text or \
+            (("./" in text or text[-1] == ".") and _RELATIVE.search(text)):
         return Target("invalid")
     if site.first_letter:
         text = upper_first(text)

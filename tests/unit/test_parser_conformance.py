@@ -23,7 +23,7 @@ def results():
 def test_most_cases_give_the_text_a_reader_sees(results):
     assert len(results) > 400, f"{CASES} lost its cases"
     passed = sum(r.passed for r in results)
-    assert passed / len(results) >= 0.93
+    assert passed / len(results) >= 0.97
 
 
 def test_every_other_case_is_listed_with_its_reason(results):

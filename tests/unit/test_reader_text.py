@@ -139,15 +139,22 @@ def test_markup_left_in_the_real_excerpts():
     assert result["articles"] > 1400
     assert result["with_markup"] / result["articles"] < 0.005, result["examples"]
     for kind in KINDS:
-        assert result["by_kind"][kind] == 0, result["examples"].get(kind)
+        if kind == "link brackets":  # typos MediaWiki shows as text, and so do we
+            assert result["by_kind"][kind] <= 2, result["examples"][kind]
+            assert all("[[[The Art of Being Right]]]" in e or "([[Karlsruhe)" in e
+                       for e in result["examples"][kind]), result["examples"][kind]
+        else:
+            assert result["by_kind"][kind] == 0, result["examples"].get(kind)
 
 
 @pytest.mark.parametrize("src, seen", [
-    # Malformed link and template brackets, shown as text by MediaWiki: words stay.
+    # Malformed link and template brackets, shown as text by MediaWiki: the words
+    # stay, and the brackets where they are whole or nothing closes them.
     ("College, [[Thrissur]\nNext", "College, Thrissur\nNext"),
     ("του [[Λιδωρίκι|Λιδωρικίου}}. Το", "του Λιδωρικίου. Το"),
     ("Palast\nGrips-Theater]]\nKino", "Palast\nGrips-Theater\nKino"),
-    ("(bilingual) [[[The Art of Being Right]]]", "(bilingual) [The Art of Being Right]"),
+    ("(bilingual) [[[The Art of Being Right]]]", "(bilingual) [[[The Art of Being Right]]]"),
+    ("Καρλσρούη ([[Karlsruhe)\nNext]]", "Καρλσρούη ([[Karlsruhe)\nNext"),
     ("<nowiki>[[x]] {{y}}</nowiki>", "[[x]] {{y}}"),         # nowiki keeps its brackets
     # Nothing in <nowiki> or <pre> is a template, a reference or a comment.
     ("a <nowiki><ref></nowiki> b {{t}} c<ref>r</ref>.", "a <ref> b c."),
@@ -158,6 +165,28 @@ def test_markup_left_in_the_real_excerpts():
 ])
 def test_malformed_markup_leaves_its_words(src, seen):
     assert links(src)[0] == seen
+
+
+@pytest.mark.parametrize("src, seen, anchors", [
+    # A link MediaWiki cannot make shows its wikitext, its anchor rendered: a title it
+    # cannot read (decoded once: "&amp;amp;" leaves an entity), a link in the anchor.
+    ("[[Foo &amp;amp; bar]] [[Foo&#124;bar]] [[./foo]] [[a<b|c]]",
+     "[[Foo &amp; bar]] [[Foo|bar]] [[./foo]] [[a<b|c]]", []),
+    ("[[Hi|a [[Ho]] b]] [[Hi|Ho[[Category:Hiho]]]]", "[[Hi|a Ho b]] [[Hi|Ho]]",
+     [("Ho", "Ho")]),
+    ("[[Main<nowiki> Page</nowiki>]] and [[[[Main Page]]]]",
+     "[[Main Page]] and [[Main Page]]", [("Main Page", "Main Page")]),
+    # ...and an external link in an anchor shows as written, inside the link.
+    ("[[Main Page|[http://example.com/ x]]]", "[http://example.com/ x]",
+     [("[http://example.com/ x]", "Main Page")]),
+    # A title or anchor that a dropped template or comment emptied shows nothing.
+    ("a [[<!-- c -->]] [[{{t}}]] [[X|{{t}}]] b", "a b", []),
+    # A wikitable's line outside its cells is shown before the table.
+    ("{|\n|-\nfostered [[L]]\n| cell\n|}\nafter", "fostered L\nafter", [("L", "L")]),
+    ("<pre <pre>123</pre> *irc://&#x0A;a", "123 *irc://%0Aa", []),
+])
+def test_links_mediawiki_cannot_make_show_as_written(src, seen, anchors):
+    assert links(src) == (seen, anchors)
 
 
 def test_category_links_under_names_the_header_does_not_know():
@@ -173,7 +202,7 @@ def test_category_links_under_names_the_header_does_not_know():
     # MediaWiki reads links before quotes: "''" in a target is part of the title.
     ("[[Lista d''e paise]] and [[''Pentecoste''|''Pentecoste'']]",
      "Lista d''e paise and Pentecoste"),
-    ("([[Karlsruhe'') x'' y", "(Karlsruhe) x y"),  # an unclosed [[ is text: quotes count
+    ("([[Karlsruhe'') x'' y", "([[Karlsruhe) x y"),  # an unclosed [[ is text: quotes count
     ("[[%33%45]] [[%+]]", "3E %+"),                    # titles are shown %-decoded
     ('<div title="[[Main Page]]">x</div><span style="<nowiki>a</nowiki>">y</span>',
      "x\ny"),                                          # attributes are never text
