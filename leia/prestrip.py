@@ -140,7 +140,7 @@ def prestrip(wikitext: str) -> str:
 # A line of a wikitable that no cell holds: after "{|" or "|-", before the row's first
 # cell. MediaWiki writes it between the rows, and the HTML tree builder moves it before
 # the table, where the reader sees it.
-_FOSTERED = re.compile(r"^[ \t]*(?:\{\||\|-)[^\n]*\n(?:[ \t]*\n)*[ \t]*[^|!\s]", re.M)
+_FOSTERED = re.compile(r"^[ \t:]*(?:\{\||\|-)[^\n]*\n(?:[ \t]*\n)*[ \t]*[^|!\s]", re.M)
 
 
 def _fostered(table: str) -> str:

@@ -183,6 +183,7 @@ def test_malformed_markup_leaves_its_words(src, seen):
     ("a [[<!-- c -->]] [[{{t}}]] [[X|{{t}}]] b", "a b", []),
     # A wikitable's line outside its cells is shown before the table.
     ("{|\n|-\nfostered [[L]]\n| cell\n|}\nafter", "fostered L\nafter", [("L", "L")]),
+    ("a\n:{|\nshown\n| x\n{|\n|-\nin a cell\n|}\n|}\nb", "a\nshown\nb", []),
     ("<pre <pre>123</pre> *irc://&#x0A;a", "123 *irc://%0Aa", []),
 ])
 def test_links_mediawiki_cannot_make_show_as_written(src, seen, anchors):
