@@ -1,6 +1,7 @@
 """What ``leia.wikitext.extract`` removes before the tokenizer sees the page: comments,
 references, templates and tables, which it drops anyway and which are most of a real
-article's bytes, found with a linear scan (``leia.wikitext`` says why)."""
+article's bytes, found with a linear scan (``leia.wikitext`` says why). A wikitable's
+lines that no cell holds stay where the table was, as the reader sees them."""
 
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
 
 
 def prestrip(wikitext: str) -> str:
-    """Remove comments, references, templates and tables, which ``extract`` drops anyway.
+    """Remove comments, references, templates and tables (but a table's lines outside
+    its cells), which ``extract`` drops anyway.
 
     Unbalanced braces are left alone: MediaWiki shows an unclosed ``{{`` as text, and
     the tokenizer makes the same call. What <nowiki> and <pre> hold stays, as text.
