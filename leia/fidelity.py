@@ -21,6 +21,9 @@ KINDS: dict[str, re.Pattern] = {
         re.I),
     # Brackets that held only a dropped template: "()", "（）", "( , )", "[ ; ]"
     "empty brackets": re.compile(r"[(（\[［][\s,，、;；:：.。·・/\-–—]*[)）\]］]"),
+    # ...and the separators beside it: "Merkel (; born", "Berlin, )", "Berlin,, "
+    "dangling separators": re.compile(
+        r"[,，、;；][ \t]*[)）]|[(（][ \t]*[,，、;；]|([,，、;；])[ \t]*\1"),
     "quote runs": re.compile(r"''"),
     "link brackets": re.compile(r"\[\[|\]\]"),
     "table syntax": re.compile(r"(?:^|\n)[ \t:*#]*(?:\{\||\|\}|\|-|\|\+|!)", re.M),

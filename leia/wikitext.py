@@ -40,7 +40,7 @@ class Extracted:
 
 _SQUEEZE = re.compile(r"[ \t]+\n[ \t\n]*|\n+[ \t][ \t\n]*|\n\n\n+|  +|\t")
 # What dropped templates leave: brackets holding nothing but blanks and punctuation, in
-# any script ("Берли́н ( , ) —", "柏林（）是"), and a blank before a comma or full stop.
+# any script ("Берли́н ( , ) —", "柏林（）是"), a blank before a comma or full stop...
 _FILLER = r"[\s,，、;；:：.。·・/\-–—]*"
 # Each starts with its bracket, so the scan only stops at brackets; the blank that an
 # empty bracket leaves beside another is squeezed afterwards.
@@ -48,6 +48,19 @@ _EMPTY_BRACKETS = re.compile(
     r"\(" + _FILLER + r"\)|（" + _FILLER + r"）|\[" + _FILLER + r"\]|［" + _FILLER + r"］|【"
     + _FILLER + r"】|〔" + _FILLER + r"〕")
 _BLANK_BEFORE_STOP = re.compile(r"[ \t]+(?=[,.](?:\s|$))")
+# ...and the separators a dropped template leaves beside its neighbours: right after an
+# opening bracket ("Merkel (; ; born 1954)"), right before a closing one ("Berlin, )"),
+# or doubled ("Berlin,, ", "Berlin、、伯林"). The pattern starts with one character class,
+# the bracket or separator it keeps (unless group 2 matched), which keeps the scan fast.
+_SEP = "[,，、;；]"
+_DANGLING = re.compile(
+    r"([(（,，、;；])(?:(?<=[(（])[ \t]*" + _SEP + r"[ \t,，、;；]*"
+    r"|(?<=" + _SEP + r")(?:[ \t]*" + _SEP + r")*[ \t]*(?=[)）])()"
+    r"|(?<=" + _SEP + r")(?:[ \t]*" + _SEP + r")+)")
+
+
+def _undangled(m: re.Match) -> str:
+    return "" if m.group(2) is not None else m.group(1)
 
 
 def _squeezed(m: re.Match) -> str:
@@ -90,6 +103,8 @@ def _substitute(text: str, links: list[Link], pattern: re.Pattern, keep
 def _compact(text: str, links: list[Link]) -> Extracted:
     """Drop what dropped markup leaves and squeeze the blank runs, moving link offsets
     along; links whose anchor ends up blank are dropped."""
+    if _DANGLING.search(text):
+        text, links = _substitute(text, links, _DANGLING, _undangled)
     if _EMPTY_BRACKETS.search(text):
         text, links = _substitute(text, links, _EMPTY_BRACKETS, lambda m: "")
     if " ," in text or " ." in text or "\t," in text or "\t." in text:

@@ -72,7 +72,12 @@ def test_media_links_under_any_prefix_go_with_their_caption(prefix):
     ("柏林（）是[[德国]]首都", "柏林是德国首都"),
     ("Berlin () ist [[Hauptstadt]].", "Berlin ist Hauptstadt."),
     ("Berlin (; ) is big", "Berlin is big"),
-    ("A (b) c (, d) e", "A (b) c (, d) e"),   # a bracket that held text stays
+    ("A (b) c (, d) e", "A (b) c (d) e"),     # a bracket that held text stays...
+    # ...without the separators a template left beside its neighbours
+    ("Merkel (; ; born 1954) in [[Berlin]],, (Duits: Berlin, [b], ) is",
+     "Merkel (born 1954) in Berlin, (Duits: Berlin, [b]) is"),
+    ("ベルリン（Berlin、、伯林）は", "ベルリン（Berlin、伯林）は"),
+    ("x, y; z (a, b)", "x, y; z (a, b)"),
 ])
 def test_what_dropped_templates_leave_goes(src, seen):
     text, ls = links(src)
@@ -108,7 +113,7 @@ def test_indented_tables_go():
 
 
 def test_the_census_finds_each_kind():
-    assert set(markup_left("thumb|left|x () '' [[ {| -{ }- {{ <center>x")) == set(KINDS) - {
+    assert set(markup_left("thumb|left|x () ,, '' [[ {| -{ }- {{ <center>x")) == set(KINDS) - {
         "table syntax"}
     assert "table syntax" in markup_left("a\n{| class=x")
     assert markup_left("Plain prose (with brackets), l'apostrophe | and a pipe.") == {}
