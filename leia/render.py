@@ -240,8 +240,7 @@ class Renderer(LinkRenderer):
         brackets = getattr(tok, "brackets", True)
         # Inside a wikilink's anchor MediaWiki makes no external link: "[url label]"
         # stays as written.
-        literal = brackets and any(f["kind"] == "link" and f["phase"] == "body"
-                                   for f in self.frames)
+        literal = brackets and self.anchor_around() is not None
         self.push("ext", phase="url", buf=[], brackets=brackets, literal=literal)
 
     def on_ext_sep(self, tok) -> None:

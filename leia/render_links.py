@@ -35,13 +35,19 @@ class LinkRenderer:
         if self.in_attributes():
             self.drop()
             return
+        outer = self.anchor_around()
+        if outer is not None:
+            # MediaWiki makes no link of [[a|b [[c]]]]: it shows the outer one as its
+            # wikitext, the inner one as a link.
+            outer["nested"] = True
+        self.push("link", phase="title", buf=[], sep=False, hidden=self.hidden)
+
+    def anchor_around(self) -> dict | None:
+        """The innermost open link, if what comes now is in its anchor."""
         for frame in reversed(self.frames):
             if frame["kind"] == "link":
-                # MediaWiki makes no link of [[a|b [[c]]]]: it shows the outer one as
-                # its wikitext, the inner one as a link.
-                frame["nested"] = frame["phase"] == "body"
-                break
-        self.push("link", phase="title", buf=[], sep=False, hidden=self.hidden)
+                return frame if frame["phase"] == "body" else None
+        return None
 
     def on_link_sep(self, tok) -> None:
         frame = self.frames[-1]
@@ -51,7 +57,7 @@ class LinkRenderer:
         frame["phase"], frame["sep"] = "body", True
         frame["target"] = self.link_target(frame)
         frame["size"], frame["part"] = self.size, len(self.parts)
-        frame["title_hidden"], frame["hidden"] = self.hidden - frame["hidden"], self.hidden
+        frame["title_hidden"] = self.hidden - frame["hidden"]
         if frame["target"] is None:
             self.drop()  # a file or category: its caption goes too
 
@@ -79,19 +85,20 @@ class LinkRenderer:
         frame = self.frames.pop()
         if frame["sep"]:
             target = frame["target"]
-            if (target.kind == "invalid" or frame.get("nested")) and \
-                    frame["raw"].strip() and not frame["title_hidden"]:
-                self.literal_link(frame, "|")
-                return
         else:
             target = self.link_target(frame)
             if target is None:
                 return
-            if target.kind == "invalid" and frame["raw"].strip() and \
-                    frame["hidden"] == self.hidden:
+            frame["title_hidden"] = self.hidden - frame["hidden"]
+        # A title that is empty, or held a construct, once comments and templates are
+        # gone shows no wikitext of its own.
+        if (target.kind == "invalid" or frame.get("nested")) and frame["raw"].strip() \
+                and not frame["title_hidden"]:
+            if not frame["sep"]:  # the wikitext goes where the title would have
                 frame["part"], frame["size"] = len(self.parts), self.size
-                self.literal_link(frame, "")
-                return
+            self.literal_link(frame, "|" if frame["sep"] else "")
+            return
+        if not frame["sep"]:
             shown = html.unescape(frame["raw"].strip().lstrip(":"))
             # The title as MediaWiki shows it: "[[%33%45]]" reads "3E".
             self.emit(unquote(shown) if "%" in shown else shown)
@@ -106,8 +113,7 @@ class LinkRenderer:
     def literal_link(self, frame: dict, sep: str) -> None:
         """A link MediaWiki cannot make (a title it cannot read, a link inside the
         anchor) is shown as its wikitext, its anchor rendered: the title and pipe go in
-        before the anchor's text, the brackets around it. A title that is empty once
-        the comments and templates are gone shows nothing."""
+        before the anchor's text, the brackets around it."""
         head = "[[" + html.unescape(frame["raw"]) + sep
         self.parts.insert(frame["part"], head)
         for link in self.links:

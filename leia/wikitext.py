@@ -103,10 +103,8 @@ def _substitute(text: str, links: list[Link], pattern: re.Pattern, keep
 def _compact(text: str, links: list[Link]) -> Extracted:
     """Drop what dropped markup leaves and squeeze the blank runs, moving link offsets
     along; links whose anchor ends up blank are dropped."""
-    if _DANGLING.search(text):
-        text, links = _substitute(text, links, _DANGLING, _undangled)
-    if _EMPTY_BRACKETS.search(text):
-        text, links = _substitute(text, links, _EMPTY_BRACKETS, lambda m: "")
+    text, links = _substitute(text, links, _DANGLING, _undangled)
+    text, links = _substitute(text, links, _EMPTY_BRACKETS, lambda m: "")
     if " ," in text or " ." in text or "\t," in text or "\t." in text:
         text, links = _substitute(text, links, _BLANK_BEFORE_STOP, lambda m: "")
     text, links = _substitute(text, links, _SQUEEZE, _squeezed)
