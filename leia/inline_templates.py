@@ -59,8 +59,27 @@ LABEL: dict[str, str] = {"仮リンク": "label", "ill": "lt", "interlanguage li
 # an interlanguage template becomes; a private-use character no title holds.
 HINT_SEP = "\ue020"
 
-_NAMES = sorted({k.replace("-xx", "") for k in SHOWN}, key=len, reverse=True)
-_OPEN = re.compile(r"\{\{\s*(" + "|".join(re.escape(n) for n in _NAMES)
+
+def _trie(words: set[str]) -> str:
+    """A regex matching any of ``words`` (case aside), the longest first, as a trie: the
+    scan tries one branch per letter, not every name at every template."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        alts = [re.escape(ch) + branch(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+    return branch(root)
+
+
+_OPEN = re.compile(r"\{\{\s*(" + _trie({k.replace("-xx", "") for k in SHOWN})
                    + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*\|", re.I)
 _PIECES = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
 _NAMED_ARG = re.compile(r"\s*([^=|{}\[\]]+)=")

@@ -18,8 +18,9 @@ _HIDDEN = re.compile(  # tag names in any case, without re.I: it slows the scan 
 # Tables open and close at the start of a line, or after the colons that indent them;
 # the text is scanned with a "\n" in front.
 _BRACES = re.compile(r"\{\{|\}\}|\n[ \t:]*\{\||\n[ \t]*\|\}")
-# A heading whose whole title was a template is left as a bare "=== ===".
-_EMPTY_HEADING = re.compile(r"^[ \t]*(=+)[ \t]*\1[ \t]*$", re.M)
+# A heading whose whole title was a template is left as a bare "=== ===". Found after
+# the "\n" before its line: "^" would be tried at every character.
+_EMPTY_HEADING = re.compile(r"\n[ \t]*(=+)[ \t]*\1[ \t]*(?=\n|\Z)")
 # ...and bold or italics around nothing but a template leave a bare run of 4, 6 or 10
 # quotes (opened and closed at once). Runs are found by their first two quotes: a
 # pattern that starts with a lookbehind is tried at every character.
@@ -135,8 +136,8 @@ def prestrip(wikitext: str) -> str:
         return text[1:]
     kept = [_fostered(text[start:end]) if not text.startswith("{{", start) else ""
             for start, end in cuts]
-    return _QUOTE_RUN.sub(_unless_empty_style,
-                          _EMPTY_HEADING.sub("", without(text, cuts, 1, kept)))
+    text = _EMPTY_HEADING.sub("\n", without(text, cuts, 0, kept))[1:]
+    return _QUOTE_RUN.sub(_unless_empty_style, text)
 
 
 # A line of a wikitable that no cell holds: after "{|" or "|-", before the row's first

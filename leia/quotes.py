@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-_RUN = re.compile(r"('{2,})")
+_RUN = re.compile(r"(''+)")  # not '{2,}: a literal prefix is searched for fast
 # Tags whose content is not wikitext: its apostrophes are never markup.
 _RAW = "nowiki|pre|math|syntaxhighlight|source|score|timeline|graph"
 _RAW_TAG = re.compile(rf"<(?:{_RAW})\b", re.I)

@@ -74,7 +74,8 @@ class LinkRenderer:
             return None  # shown in the sidebar, not in the text
         if target.kind == "page" and not colon and target.ns in (6, 14):
             return None  # an embedded file, or a category assignment
-        if target.kind == "page" and target.ns == 0 and not colon and pt.MEDIA_FILE.match(raw):
+        if target.kind == "page" and target.ns == 0 and not colon and ":" in raw and \
+                pt.MEDIA_FILE.match(raw):
             return None
         if target.kind == "invalid" and ":" in raw and not colon and \
                 self.site.namespace_of(raw.split(":", 1)[0]) in (6, 14):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -38,7 +39,11 @@ class Extracted:
     links: list[Link] = field(default_factory=list)
 
 
-_SQUEEZE = re.compile(r"[ \t]+\n[ \t\n]*|\n+[ \t][ \t\n]*|\n\n\n+|  +|\t")
+# Blanks around a line break, three or more line breaks, two or more spaces, a tab. The
+# alternatives are grouped by their first character, so a lone space or line break
+# fails after one step: the scan visits every blank of the text.
+_SQUEEZE = re.compile(
+    r" (?:[ \t]*\n[ \t\n]*| +)|\n(?:\n*[ \t][ \t\n]*|\n\n+)|\t(?:[ \t]*\n[ \t\n]*)?")
 # What dropped templates leave: brackets holding nothing but blanks and punctuation, in
 # any script ("Берли́н ( , ) —", "柏林（）是"), a blank before a comma or full stop...
 _FILLER = r"[\s,，、;；:：.。·・/\-–—]*"
@@ -47,7 +52,6 @@ _FILLER = r"[\s,，、;；:：.。·・/\-–—]*"
 _EMPTY_BRACKETS = re.compile(
     r"\(" + _FILLER + r"\)|（" + _FILLER + r"）|\[" + _FILLER + r"\]|［" + _FILLER + r"］|【"
     + _FILLER + r"】|〔" + _FILLER + r"〕")
-_BLANK_BEFORE_STOP = re.compile(r"[ \t]+(?=[,.](?:\s|$))")
 # ...and the separators a dropped template leaves beside its neighbours: right after an
 # opening bracket ("Merkel (; ; born 1954)"), right before a closing one ("Berlin, )"),
 # or doubled ("Berlin,, ", "Berlin、、伯林"). The pattern starts with one character class,
@@ -63,27 +67,54 @@ def _undangled(m: re.Match) -> str:
     return "" if m.group(2) is not None else m.group(1)
 
 
+def _nothing(m: re.Match) -> str:
+    return ""
+
+
 def _squeezed(m: re.Match) -> str:
     n = m.group().count("\n")
     return "\n\n" if n > 1 else ("\n" if n else " ")
 
 
-def _substitute(text: str, links: list[Link], pattern: re.Pattern, keep
+Edit = tuple[int, int, str]  # start, end, what replaces text[start:end] (no longer)
+
+
+def _matches(pattern: re.Pattern, keep: Callable[[re.Match], str], text: str
+             ) -> Iterator[Edit]:
+    return ((*m.span(), keep(m)) for m in pattern.finditer(text))
+
+
+def _blanks_before_stops(text: str) -> Iterator[Edit]:
+    """The blanks before a comma or full stop that ends its word. Looked for with
+    ``str.find``: a regex scan would stop at every blank or every stop of the text."""
+    stops = []
+    for pair in (" ,", " .", "\t,", "\t."):
+        i = text.find(pair)
+        while i != -1:
+            if i + 2 == len(text) or text[i + 2].isspace():
+                stops.append(i + 1)
+            i = text.find(pair, i + 1)
+    for stop in sorted(stops):
+        start = stop - 1
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        yield start, stop, ""
+
+
+def _substitute(text: str, links: list[Link], edits: Iterable[Edit]
                 ) -> tuple[str, list[Link]]:
-    """``pattern``'s matches replaced by ``keep(match)`` (at most as long as the match),
-    the link offsets moved along."""
+    """``text`` with its edits made (in order, apart), the link offsets moved along."""
     out: list[str] = []
     starts: list[int] = []
     runs: list[tuple[int, int, int, int]] = []  # start, end, kept, removed before it
     pos = removed = 0
-    for m in pattern.finditer(text):
-        kept = keep(m)
-        out.append(text[pos:m.start()])
+    for start, end, kept in edits:
+        out.append(text[pos:start])
         out.append(kept)
-        starts.append(m.start())
-        runs.append((m.start(), m.end(), len(kept), removed))
-        removed += m.end() - m.start() - len(kept)
-        pos = m.end()
+        starts.append(start)
+        runs.append((start, end, len(kept), removed))
+        removed += end - start - len(kept)
+        pos = end
     if not runs:
         return text, links
     out.append(text[pos:])
@@ -103,11 +134,10 @@ def _substitute(text: str, links: list[Link], pattern: re.Pattern, keep
 def _compact(text: str, links: list[Link]) -> Extracted:
     """Drop what dropped markup leaves and squeeze the blank runs, moving link offsets
     along; links whose anchor ends up blank are dropped."""
-    text, links = _substitute(text, links, _DANGLING, _undangled)
-    text, links = _substitute(text, links, _EMPTY_BRACKETS, lambda m: "")
-    if " ," in text or " ." in text or "\t," in text or "\t." in text:
-        text, links = _substitute(text, links, _BLANK_BEFORE_STOP, lambda m: "")
-    text, links = _substitute(text, links, _SQUEEZE, _squeezed)
+    text, links = _substitute(text, links, _matches(_DANGLING, _undangled, text))
+    text, links = _substitute(text, links, _matches(_EMPTY_BRACKETS, _nothing, text))
+    text, links = _substitute(text, links, _blanks_before_stops(text))
+    text, links = _substitute(text, links, _matches(_SQUEEZE, _squeezed, text))
     lead = len(text) - len(text.lstrip())
     result = text.strip()
     new_links = []
@@ -182,7 +212,10 @@ def drop_unclosed_files(wikitext: str, site: SiteInfo) -> str:
 
 
 # A line that starts with "=" and does not end with one (blanks aside).
-_HEADING_LINE = re.compile(r"^=[^\n]*[^=\s][ \t]*$", re.M)
+# The scan looks for "=" and then asks that it start its line ("(?<!.=)": no character
+# of the line before it; "^" would be tried at every position of the text), and sets
+# the headings that end in "=" aside at once, before any backtracking.
+_HEADING_LINE = re.compile(r"=(?<!.=)(?![^\n]*=[ \t]*$)[^\n]*[^=\s][ \t]*$", re.M)
 
 
 def _heading_or_text(m: re.Match) -> str:
@@ -193,7 +226,7 @@ def _heading_or_text(m: re.Match) -> str:
 
 # A line of "=" alone is a heading to MediaWiki too: "===" is a heading "=", "====" one of
 # "==" (the widest "=" run, up to 6, that leaves a title between two of it).
-_EQUALS_LINE = re.compile(r"^(={1,6})(=+)\1[ \t]*$", re.M)
+_EQUALS_LINE = re.compile(r"(=(?<!.=)={0,5})(=+)\1[ \t]*$", re.M)
 
 
 def _equals_title(m: re.Match) -> str:

@@ -12,7 +12,11 @@ SHIP_HINT = (
     "(pip install '.[spark]' from a checkout, as docker/spark.Dockerfile does)")
 
 
-LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1"
+# A local run's JVM shares its cores with the Python workers: C1 alone compiles (C2's
+# threads took a quarter of a 1-core run). C1 alone gets a 48 MB code cache, which
+# Spark's and Delta's classes can fill ("CodeCache is full. Compiler has been
+# disabled."): it gets C2's 240 MB.
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 # Set in the environment of a job that ``ensure_delta_jars`` relaunched, so that a

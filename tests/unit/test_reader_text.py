@@ -78,6 +78,9 @@ def test_media_links_under_any_prefix_go_with_their_caption(prefix):
      "Merkel (born 1954) in Berlin, (Duits: Berlin, [b]) is"),
     ("ベルリン（Berlin、、伯林）は", "ベルリン（Berlin、伯林）は"),
     ("x, y; z (a, b)", "x, y; z (a, b)"),
+    # blanks before a comma or full stop that ends a word, however many, at the end too
+    ("[[A]] {{t}} \t, b {{t}} .", "A, b."),
+    ("a .b, c ,d 1 .5", "a .b, c ,d 1 .5"),
 ])
 def test_what_dropped_templates_leave_goes(src, seen):
     text, ls = links(src)

@@ -38,6 +38,13 @@ def test_dropped_markup():
     assert text == "Intro text.\n\nend"
 
 
+def test_headings_and_quotes_around_a_template_alone_leave_nothing():
+    src = ("== {{t}} ==\nA {{t}} b.\n=== {{t}} ===\n'''{{t}}''' c\n== D ==\n{{t}}\n"
+           "== {{t}} ==")
+    assert links(src) == ("A b.\n\nc\n\nD", [])
+    assert links("== {{t}} ==")[0] == ""
+
+
 def test_headings_lists_formatting_entities():
     src = "== History ==\n* first [[Rome]]\n# second\n: indented\n'''bold''' &amp; ''it''&nbsp;x"
     text, ls = links(src)
