@@ -24,6 +24,8 @@ KINDS: dict[str, re.Pattern] = {
     # ...and the separators beside it: "Merkel (; born", "Berlin, )", "Berlin,, "
     "dangling separators": re.compile(
         r"[,，、;；][ \t]*[)）]|[(（][ \t]*[,，、;；]|([,，、;；])[ \t]*\1"),
+    # ...and the blanks they leave inside a bracket's edge: "(Berlin )", "(en allemand : )"
+    "blanks inside brackets": re.compile(r"[(（][ \t]+[^\s)）]|[^\s(（][ \t]+[)）]"),
     "quote runs": re.compile(r"''"),
     "link brackets": re.compile(r"\[\[|\]\]"),
     "table syntax": re.compile(r"(?:^|\n)[ \t:*#]*(?:\{\||\|\}|\|-|\|\+|!)", re.M),

@@ -45,7 +45,7 @@ class Extracted:
 _SQUEEZE = re.compile(
     r" (?:[ \t]*\n[ \t\n]*| +)|\n(?:\n*[ \t][ \t\n]*|\n\n+)|\t(?:[ \t]*\n[ \t\n]*)?")
 # What dropped templates leave: brackets holding nothing but blanks and punctuation, in
-# any script ("Берли́н ( , ) —", "柏林（）是"), a blank before a comma or full stop...
+# any script ("Берли́н ( , ) —", "柏林（）是"), blanks beside punctuation...
 _FILLER = r"[\s,，、;；:：.。·・/\-–—]*"
 # Each starts with its bracket, so the scan only stops at brackets; the blank that an
 # empty bracket leaves beside another is squeezed afterwards.
@@ -84,21 +84,42 @@ def _matches(pattern: re.Pattern, keep: Callable[[re.Match], str], text: str
     return ((*m.span(), keep(m)) for m in pattern.finditer(text))
 
 
-def _blanks_before_stops(text: str) -> Iterator[Edit]:
-    """The blanks before a comma or full stop that ends its word. Looked for with
-    ``str.find``: a regex scan would stop at every blank or every stop of the text."""
-    stops = []
-    for pair in (" ,", " .", "\t,", "\t."):
-        i = text.find(pair)
-        while i != -1:
-            if i + 2 == len(text) or text[i + 2].isspace():
-                stops.append(i + 1)
-            i = text.find(pair, i + 1)
-    for stop in sorted(stops):
-        start = stop - 1
-        while start > 0 and text[start - 1] in " \t":
-            start -= 1
-        yield start, stop, ""
+# Where blanks go: before a comma or full stop that ends its word, and inside a
+# bracket's edge ("( x", "x )"). A pattern per character, each starting with it: the
+# scan for one character is fast, for a class of them it is not.
+_BLANKS_STOP = [re.compile(re.escape(c) + rf"(?<=[ \t]{re.escape(c)})(?=\s|\Z)") for c in ",."]
+_OPENER_BLANKS = [(b, re.compile(re.escape(b) + r"[ \t]+")) for b in "(（"]
+_BLANKS_CLOSER = [(b, re.compile(re.escape(b) + rf"(?<=[ \t]{re.escape(b)})")) for b in ")）"]
+
+
+def _blanks_from(text: str, end: int) -> int:
+    """Where the run of blanks that ends at ``end`` starts."""
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    return end
+
+
+def _loose_blanks(text: str) -> Iterator[Edit]:
+    """Blanks a dropped template leaves beside punctuation: before a comma or full stop
+    that ends its word ("Berlin , the"), inside a bracket's edge ("(Berlin )"), and
+    with the colon of a label left with nothing to introduce ("(en allemand : )")."""
+    cuts = [(_blanks_from(text, m.start()), m.start())
+            for pattern in _BLANKS_STOP for m in pattern.finditer(text)]
+    for bracket, pattern in _OPENER_BLANKS:
+        if bracket in text:
+            cuts += [(m.start() + 1, m.end()) for m in pattern.finditer(text)]
+    for bracket, pattern in _BLANKS_CLOSER:
+        if bracket in text:
+            for m in pattern.finditer(text):
+                start = _blanks_from(text, m.start())
+                if text[start - 1:start] in (":", "："):
+                    start = _blanks_from(text, start - 1)
+                cuts.append((start, m.start()))
+    end = 0
+    for start, stop in sorted(cuts):
+        if start >= end:  # "( ." gives the same blank twice
+            yield start, stop, ""
+            end = stop
 
 
 def _substitute(text: str, links: list[Link], edits: Iterable[Edit]
@@ -136,7 +157,7 @@ def _compact(text: str, links: list[Link]) -> Extracted:
     along; links whose anchor ends up blank are dropped."""
     text, links = _substitute(text, links, _matches(_DANGLING, _undangled, text))
     text, links = _substitute(text, links, _matches(_EMPTY_BRACKETS, _nothing, text))
-    text, links = _substitute(text, links, _blanks_before_stops(text))
+    text, links = _substitute(text, links, _loose_blanks(text))
     text, links = _substitute(text, links, _matches(_SQUEEZE, _squeezed, text))
     lead = len(text) - len(text.lstrip())
     result = text.strip()

@@ -81,6 +81,13 @@ def test_media_links_under_any_prefix_go_with_their_caption(prefix):
     # blanks before a comma or full stop that ends a word, however many, at the end too
     ("[[A]] {{t}} \t, b {{t}} .", "A, b."),
     ("a .b, c ,d 1 .5", "a .b, c ,d 1 .5"),
+    # blanks inside a bracket's edge, and a label's colon with nothing left to introduce
+    ("Берли́н ({{lang-de|Berlin}} {{IPA|[bɛɐ̯ˈliːn]}}, {{audio|De-Berlin.ogg|x}}) — столица",
+     "Берли́н (Berlin) — столица"),
+    ("Berlin (en allemand : {{IPA|bɛʁlɛ̃}}) est ( [[la]] capitale ).",
+     "Berlin (en allemand) est (la capitale)."),
+    ("（ {{lang|de|Berlin}} ） x (2014 ~ {{now}}) y ( . z", "（Berlin） x (2014 ~) y (. z"),
+    ("smile :) and 1 : 2 (a: b)", "smile :) and 1 : 2 (a: b)"),
 ])
 def test_what_dropped_templates_leave_goes(src, seen):
     text, ls = links(src)
@@ -116,7 +123,7 @@ def test_indented_tables_go():
 
 
 def test_the_census_finds_each_kind():
-    assert set(markup_left("thumb|left|x () ,, '' [[ {| -{ }- {{ <center>x")) == set(KINDS) - {
+    assert set(markup_left("thumb|left|x () ,, (x ) '' [[ {| -{ }- {{ <center>x")) == set(KINDS) - {
         "table syntax"}
     assert "table syntax" in markup_left("a\n{| class=x")
     assert markup_left("Plain prose (with brackets), l'apostrophe | and a pipe.") == {}
