@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from . import convert_template
+
 # Which positional argument each template shows: a number (-1: the last), or numbers
 # tried in order, the first one given being shown.
 SHOWN: dict[str, int | tuple[int, ...]] = {
@@ -79,7 +81,8 @@ def _trie(words: set[str]) -> str:
     return branch(root)
 
 
-_OPEN = re.compile(r"\{\{\s*(" + _trie({k.replace("-xx", "") for k in SHOWN})
+_OPEN = re.compile(r"\{\{\s*(" + _trie({k.replace("-xx", "") for k in SHOWN}
+                                          | convert_template.NAMES)
                    + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*\|", re.I)
 _PIECES = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
 _NAMED_ARG = re.compile(r"\s*([^=|{}\[\]]+)=")
@@ -90,7 +93,7 @@ def _key(name: str, suffix: str | None) -> str | None:
     if suffix:
         return "lang-xx" if name.lower() == "lang" else None
     for candidate in (name, name[:1].lower() + name[1:], name.lower()):
-        if candidate in SHOWN:
+        if candidate in SHOWN or candidate in convert_template.NAMES:
             return candidate
     return None
 
@@ -146,7 +149,8 @@ def _hinted_link(key: str, positional: list[str], shown: str) -> str | None:
 
 def keep_inline_templates(wikitext: str) -> str:
     """The wikitext with each inline template of :data:`SHOWN` replaced by the argument
-    it shows (which may hold links and other markup); the others are left alone."""
+    it shows (which may hold links and other markup), and each ``{{convert}}`` by its
+    quantity (``leia.convert_template``); the others are left alone."""
     if "{{" not in wikitext:
         return wikitext
     out, pos = [], 0
@@ -165,6 +169,12 @@ def keep_inline_templates(wikitext: str) -> str:
                 named[m_named.group(1).strip()] = a[m_named.end():]
             else:
                 positional.append(a)
+        if key in convert_template.NAMES:
+            shown = convert_template.converted(positional, named)
+            if shown:  # else the template stays, and goes with the others
+                out += [wikitext[pos:m.start()], shown]
+                pos = end
+            continue
         n = SHOWN[key]
         given = (_arg(positional, i) for i in (n if isinstance(n, tuple) else (n,)))
         shown = next((a for a in given if a), "")

@@ -142,6 +142,19 @@ def test_inline_templates_show_their_argument(src, seen, anchors):
     assert text == seen and [a for a, _ in ls] == anchors
 
 
+@pytest.mark.parametrize("src, seen", [
+    ("市域面積は{{convert|891.82|km2|sqmi|sp=us}}<ref>x</ref>で", "市域面積は891.82 km²で"),
+    ("{{Convert|2|to|5|km|abbr=on}}, {{cvt|6|ft|2|in|m}}, {{convert|-2|-|3|C|F}}.",
+     "2 to 5 km, 6 ft 2 in, -2–3 °C."),
+    ("{{convert|1,234.5|sqmi|km2|0}} of [[land]]", "1,234.5 sq mi of land"),
+    # what the page shows is not the value as written, or there is none: dropped
+    ("a {{convert|100|km|mi|disp=out}} b {{convert|{{#expr:1+1}}|km}} c {{convert|x|km}}",
+     "a b c"),
+])
+def test_convert_shows_its_quantity(src, seen):
+    assert links(src, "ja")[0] == seen
+
+
 @pytest.mark.slow
 def test_markup_left_in_the_real_excerpts():
     """Every ns-0 article of the real excerpts (124 languages): the census of
