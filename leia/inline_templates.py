@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from . import convert_template
+from . import quantity_templates as quantities
 
 # Which positional argument each template shows: a number (-1: the last), or numbers
 # tried in order, the first one given being shown.
@@ -82,8 +82,8 @@ def _trie(words: set[str]) -> str:
 
 
 _OPEN = re.compile(r"\{\{\s*(" + _trie({k.replace("-xx", "") for k in SHOWN}
-                                          | convert_template.NAMES)
-                   + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*\|", re.I)
+                                          | quantities.NAMES)
+                   + r")(-[a-z]{2,3}(?:-[a-z]+)?)?\s*([|:])", re.I)
 _PIECES = re.compile(r"\{\{|\}\}|\[\[|\]\]|\|")
 _NAMED_ARG = re.compile(r"\s*([^=|{}\[\]]+)=")
 
@@ -93,7 +93,7 @@ def _key(name: str, suffix: str | None) -> str | None:
     if suffix:
         return "lang-xx" if name.lower() == "lang" else None
     for candidate in (name, name[:1].lower() + name[1:], name.lower()):
-        if candidate in SHOWN or candidate in convert_template.NAMES:
+        if candidate in SHOWN or candidate in quantities.NAMES:
             return candidate
     return None
 
@@ -149,8 +149,9 @@ def _hinted_link(key: str, positional: list[str], shown: str) -> str | None:
 
 def keep_inline_templates(wikitext: str) -> str:
     """The wikitext with each inline template of :data:`SHOWN` replaced by the argument
-    it shows (which may hold links and other markup), and each ``{{convert}}`` by its
-    quantity (``leia.convert_template``); the others are left alone."""
+    it shows (which may hold links and other markup), and each ``{{convert}}`` and
+    ``{{formatnum:}}`` by its quantity (``leia.quantity_templates``); the others are
+    left alone."""
     if "{{" not in wikitext:
         return wikitext
     out, pos = [], 0
@@ -158,7 +159,10 @@ def keep_inline_templates(wikitext: str) -> str:
         if m.start() < pos:
             continue  # inside a template already replaced
         key = _key(m.group(1), m.group(2))
-        parsed = _args(wikitext, m.end() - 1) if key else None
+        # "{{formatnum:": a parser function; the templates take their arguments after "|"
+        if key is None or (m.group(3) == ":") != (key == quantities.FORMATNUM):
+            continue
+        parsed = _args(wikitext, m.end() - 1)
         if parsed is None:
             continue
         args, end = parsed
@@ -169,8 +173,9 @@ def keep_inline_templates(wikitext: str) -> str:
                 named[m_named.group(1).strip()] = a[m_named.end():]
             else:
                 positional.append(a)
-        if key in convert_template.NAMES:
-            shown = convert_template.converted(positional, named)
+        if key in quantities.NAMES:
+            shown = quantities.converted(positional, named) if key in quantities.CONVERT \
+                else quantities.formatted(args)
             if shown:  # else the template stays, and goes with the others
                 out += [wikitext[pos:m.start()], shown]
                 pos = end

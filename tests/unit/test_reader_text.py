@@ -150,8 +150,12 @@ def test_inline_templates_show_their_argument(src, seen, anchors):
     # what the page shows is not the value as written, or there is none: dropped
     ("a {{convert|100|km|mi|disp=out}} b {{convert|{{#expr:1+1}}|km}} c {{convert|x|km}}",
      "a b c"),
+    # the parser function: its number as written
+    ("adunay {{formatnum:3426354}} ka molupyo, {{FORMATNUM: 11.9 }} km", "adunay 3426354 ka "
+     "molupyo, 11.9 km"),
+    ("およそ{{formatnum:{{#expr:1+1}}}}万人 {{formatnum:12|R}} {{lang:de}}", "およそ万人"),
 ])
-def test_convert_shows_its_quantity(src, seen):
+def test_quantities_show_as_written(src, seen):
     assert links(src, "ja")[0] == seen
 
 

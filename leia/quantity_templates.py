@@ -1,17 +1,21 @@
-"""``{{convert}}``: the quantity it shows, so that the sentence around it keeps it.
+"""Templates that show a quantity inside a sentence: the quantity, as the wikitext holds it.
 
 ``{{convert|891.82|km2|sqmi}}`` stands inside sentences on most wikis ("the city covers
 {{convert|891.82|km2}}"); dropped, it leaves "the city covers ." The page shows the
 value, its unit and the value converted ("891.82 km² (344.33 sq mi)"), which
 Module:Convert computes with rounding rules of its own. The corpus keeps the part the
 wikitext holds: the value or range as written and the unit's symbol ("891.82 km²").
+Likewise the parser function ``{{formatnum:3426354}}`` keeps its number as written; the
+page groups its digits by the language's own rules.
 """
 
 from __future__ import annotations
 
 import re
 
-NAMES = frozenset({"convert", "cvt"})
+CONVERT = frozenset({"convert", "cvt"})
+FORMATNUM = "formatnum"
+NAMES = CONVERT | {FORMATNUM}
 # Words that join the values of a range ({{convert|2|to|5|km}}), and how each is shown.
 _RANGE = {"-": "–", "–": "–", "to": " to ", "and": " and ", "or": " or ", "by": " by ",
           "x": " × ", "×": " × ", "+": " + ", "+/-": " ± ", "±": " ± ", "to(-)": " to ",
@@ -51,3 +55,9 @@ def converted(positional: list[str], named: dict[str, str]) -> str:
         shown += f" {args[i + 1]} {_SYMBOL.get(args[i + 2], args[i + 2])}"
         i += 2
     return shown
+
+
+def formatted(args: list[str]) -> str:
+    """The number of a ``{{formatnum:...}}`` written as one, else ""."""
+    number = args[0].strip() if len(args) == 1 else ""
+    return number if _VALUE.match(number) else ""
