@@ -55,7 +55,9 @@ _EMPTY_BRACKETS = re.compile(
 # ...and the separators a dropped template leaves beside its neighbours: right after an
 # opening bracket ("Merkel (; ; born 1954)"), right before a closing one ("Berlin, )"),
 # or doubled ("Berlin,, ", "Berlin、、伯林"). The pattern starts with one character class,
-# the bracket or separator it keeps (unless group 2 matched), which keeps the scan fast.
+# the bracket or separator it keeps (unless group 2 matched), so a match is tried only
+# there; the class itself is still tested at every character, as are the brackets of
+# _EMPTY_BRACKETS (together about 3% of the parse).
 _SEP = "[,，、;；]"
 _DANGLING = re.compile(
     r"([(（,，、;；])(?:(?<=[(（])[ \t]*" + _SEP + r"[ \t,，、;；]*"
