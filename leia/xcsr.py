@@ -158,19 +158,23 @@ def load_task(data: str, kind: str, lang: str, split: str = "dev") -> list[Examp
     return parse_rows(enumerate(ds, 1), f"{data}:{KINDS[kind]}-{lang}")
 
 
-def demo_ids(examples: list[Example], query: int, shots: int, seed: int) -> list[int]:
-    """Indices of ``shots`` demonstrations for ``examples[query]``: a seeded draw from
-    the others. The draw depends only on (seed, the ids), so it does not change with the
+def demo_ids(examples: list[Example], query: int, shots: int, seed: int,
+             pool: list[Example] | None = None) -> list[int]:
+    """Indices into ``pool`` (default: ``examples`` itself) of ``shots`` demonstrations
+    for ``examples[query]``: a seeded draw from the pool's examples other than the
+    query. The draw depends only on (seed, the ids), so it does not change with the
     order of the file or of evaluation, the number of ranks, or the other tasks run."""
     if shots == 0:
         return []
-    if shots >= len(examples):
-        raise ValueError(f"{shots} shots need more than {shots} examples in the split; "
-                         f"it has {len(examples)}: lower --shots")
-    h = hashlib.blake2b(f"{seed}\x00{examples[query].id}".encode(), digest_size=8)
+    pool = examples if pool is None else pool
+    qid = examples[query].id
+    others = sorted((i for i in range(len(pool)) if pool[i].id != qid),
+                    key=lambda i: pool[i].id)
+    if shots > len(others):
+        raise ValueError(f"{shots} shots need more than {shots} examples to draw "
+                         f"demonstrations from; there are {len(others)}: lower --shots")
+    h = hashlib.blake2b(f"{seed}\x00{qid}".encode(), digest_size=8)
     rng = random.Random(int.from_bytes(h.digest(), "little"))
-    others = sorted((i for i in range(len(examples)) if i != query),
-                    key=lambda i: examples[i].id)
     return rng.sample(others, shots)
 
 
@@ -179,7 +183,9 @@ def qa(stem: str) -> str:
 
 
 def prompt(kind: str, examples: list[Example], query: int, shots: int = 0,
-           seed: int = 0) -> Prompt:
+           seed: int = 0, pool: list[Example] | None = None) -> Prompt:
+    """``examples[query]`` as the model sees it; X-CSQA's demonstrations come from
+    ``pool`` (another split, see ``demo_ids``) or, by default, the same examples."""
     ex = examples[query]
     if kind == "xcodah":
         if shots:
@@ -190,9 +196,10 @@ def prompt(kind: str, examples: list[Example], query: int, shots: int = 0,
         if ex.stem.strip():
             return Prompt(ex.stem.strip(), tuple(" " + c.strip() for c in ex.choices))
         return Prompt("", tuple(c.strip() for c in ex.choices))
-    picked = demo_ids(examples, query, shots, seed)
-    demos = [f"{qa(examples[i].stem)} {examples[i].choices[examples[i].answer].strip()}"
+    pool = examples if pool is None else pool
+    picked = demo_ids(examples, query, shots, seed, pool)
+    demos = [f"{qa(pool[i].stem)} {pool[i].choices[pool[i].answer].strip()}"
              for i in picked]
     context = DEMO_SEPARATOR.join(demos + [qa(ex.stem)])
     return Prompt(context, tuple(" " + c.strip() for c in ex.choices),
-                  tuple(examples[i].id for i in picked))
+                  tuple(pool[i].id for i in picked))

@@ -31,6 +31,10 @@ class EvalConfig:
         "help": "output folder: metrics.json, predictions/<task>.jsonl, config.json"})
     split: str = field(default="dev", metadata={
         "help": "split: dev (the paper's; 'validation' on the hub) or test"})
+    demo_split: str = field(default="", metadata={
+        "help": "split X-CSQA's demonstrations are drawn from (as lm-eval's "
+                "fewshot_split), e.g. train; empty: the evaluated split itself, never "
+                "the query (the paper's protocol)"})
     tokenizer: str = field(default="", metadata={
         "help": "tokenizer name or folder, if not the model's own"})
     shots: int = field(default=4, metadata={

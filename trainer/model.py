@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -129,12 +130,12 @@ def _is_tied(model, name: str) -> bool:
 
 
 def export(model: nn.Module, config, tokenizer, out: Path, rank: int,
-           manifest: Manifest) -> None:
+           manifest: Manifest, world: int = 1) -> None:
     """Save the model in Hugging Face format (safetensors, config, tokenizer with the
     markers), and ``leia.json``: the markers and augmentation of the shards it was
-    trained on (``manifest``). The full state dict is gathered to rank 0's CPU memory.
-    Written to a temporary folder and renamed, so OUT/hf is either a whole model or
-    absent."""
+    trained on (``manifest``), and how many processes trained it (``world``). The full
+    state dict is gathered to rank 0's CPU memory. Written to a temporary folder and
+    renamed, so OUT/hf is either a whole model or absent."""
     from safetensors.torch import save_file
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
@@ -151,7 +152,8 @@ def export(model: nn.Module, config, tokenizer, out: Path, rank: int,
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     config.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "leia.json").write_text(json.dumps(leia_record(manifest), indent=1))
+    record = {**leia_record(manifest), "training": launch_record(world)}
+    (out / "leia.json").write_text(json.dumps(record, indent=1))
     shutil.rmtree(final, ignore_errors=True)
     out.rename(final)
 
@@ -163,3 +165,11 @@ def leia_record(manifest: Manifest) -> dict:
     return {"markers": {specials[r]["token"]: specials[r]["id"]
                         for r in ("start_marker", "end_marker")},
             "augmentation": manifest.augmentation, "loss_mask": manifest.loss_mask}
+
+
+def launch_record(world: int) -> dict:
+    """How the run was started: its process count, and ``torchrun`` where the ranks were
+    launched by torch's elastic launcher (which sets ``TORCHELASTIC_RUN_ID``), else
+    ``python`` (one process, no launcher)."""
+    launcher = "torchrun" if "TORCHELASTIC_RUN_ID" in os.environ else "python"
+    return {"processes": world, "launcher": launcher}

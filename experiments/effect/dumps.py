@@ -11,11 +11,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from leia.sqldump import LANGLINKS_DDL, PAGE_DDL, REDIRECT_DDL, write_sql
+from leia.xcsr import KINDS
 
-from .world import World, english_pages, news_pages, questions, redirects, target_pages
+from .questions import DEMOS, TESTS, check_recall_only, questions
+from .world import World, english_pages, news_pages, redirects, target_pages
 
 DATE = "20240101"
 NOTE = "a synthetic wiki written by experiments/effect"
+PEOPLE = "people.json"  # beside the tests: each person's names, year and split
 # (namespace key, name) as each language's wiki lists them in <siteinfo>.
 NAMESPACES = {
     "en": [(-2, "Media"), (-1, "Special"), (0, ""), (1, "Talk"), (2, "User"),
@@ -89,9 +92,8 @@ def write_wiki(folder: Path, db: str, pages: list[tuple[str, str]],
             "langlinks": len(ll_rows)}
 
 
-def write_world(world: World, dumps: Path, tests: Path, seed: int = 0) -> list[dict]:
-    """The three wikis under ``dumps`` and the tests under ``tests`` in the X-CSR
-    release's layout (``X-CODAH/<lang>/dev.jsonl``)."""
+def write_wikis(world: World, dumps: Path, seed: int = 0) -> list[dict]:
+    """The three wikis' dump files under ``dumps``."""
     dumps.mkdir(parents=True, exist_ok=True)
     en_of = {e.tgt: e.en for e in world.entities.values()}
     summary = [
@@ -99,9 +101,28 @@ def write_world(world: World, dumps: Path, tests: Path, seed: int = 0) -> list[d
         write_wiki(dumps, "ruwiki", target_pages(world, seed), redirects(world), en_of),
         write_wiki(dumps, "ruwikinews", news_pages(world)),
     ]
-    for lang, rows in questions(world, seed=seed).items():
-        path = tests / "X-CODAH" / lang / "dev.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                        encoding="utf-8")
     return summary
+
+
+def write_tests(world: World, tests: Path, seed: int = 0, groupings: int = 1) -> None:
+    """The tests under ``tests`` in the X-CSR release's layout
+    (``X-CODAH/<test>/dev.jsonl``, ``X-CSQA/<test>/dev.jsonl`` with its demonstrations
+    in ``train.jsonl``), and ``people.json`` beside them."""
+    people = {p.key: {"en": p.en, "tgt": p.tgt, "year": p.year, "seen": p.seen}
+              for p in world.people()}
+    tests.mkdir(parents=True, exist_ok=True)
+    (tests / PEOPLE).write_text(json.dumps(people, indent=1, ensure_ascii=False),
+                                encoding="utf-8")
+    tests_of = questions(world, groupings, seed)
+    for test, rows in tests_of.items():
+        check_recall_only(rows)
+        folder = tests / KINDS[TESTS[test].kind] / test
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_jsonl(folder / "dev.jsonl", rows)
+        if test in DEMOS:
+            _write_jsonl(folder / "train.jsonl", tests_of[DEMOS[test]])
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")

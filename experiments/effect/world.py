@@ -1,9 +1,9 @@
 """A synthetic world of people, cities and companies, and what its two Wikipedias say.
 
 Pure functions over plain values: ``make_world`` draws the entities and their facts,
-``english_pages`` / ``target_pages`` / ``news_pages`` write the articles as wikitext,
-``questions`` the multiple-choice tests. ``dumps.py`` writes them out as Wikimedia
-dump files. The design, and why each choice was made, is in docs/effect.md.
+``english_pages`` / ``target_pages`` / ``news_pages`` write the articles as wikitext;
+``questions.py`` asks about them, ``dumps.py`` writes them out as Wikimedia dump
+files. The design, and why each choice was made, is in docs/effect.md.
 
 The target language is Russian-like: Cyrillic script, foreign names transcribed letter
 by letter (``Karo Menita`` -> ``Каро Менита``, as Russian writes foreign names, or
@@ -329,39 +329,4 @@ def news_pages(world: World) -> list[tuple[str, str]]:
         out.append((f"{co.tgt} открывает офис",
                     f"Компания {co.tgt}, основанная в {co.year} году, открывает новый "
                     f"офис в {decline(city.tgt, 'pre')}."))
-    return out
-
-
-# -- The tests ------------------------------------------------------------------------
-
-SPLITS = {
-    # task language -> (people, sentence); every sentence is a fact the model either
-    # knows or not, with four birth years to choose from.
-    "ru-transfer": (False, "{tgt} родился в {year} году."),
-    "ru-seen": (True, "{tgt} родился в {year} году."),
-    "en-transfer": (False, "{en} was born in {year}."),
-}
-
-
-def questions(world: World, choices: int = 4, seed: int = 0) -> dict[str, list[dict]]:
-    """X-CODAH-style rows per task language: a stem-less question whose choices are the
-    same sentence with ``choices`` different birth years, the true one among them. The
-    wrong years are other people's of the same split, so all four come from one pool:
-    for the transfer test, years the target wiki never prints (``make_world``)."""
-    rng = random.Random(seed + 2)
-    out: dict[str, list[dict]] = {}
-    for lang, (seen, sentence) in SPLITS.items():
-        years = sorted({p.year for p in world.people(seen=seen)})
-        rows = []
-        for p in sorted(world.people(seen=seen), key=lambda e: int(e.key.split(":")[1])):
-            options = [p.year] + rng.sample([y for y in years if y != p.year], choices - 1)
-            rng.shuffle(options)
-            labels = [chr(ord("A") + i) for i in range(choices)]
-            rows.append({
-                "id": f"{lang}-{p.key.replace(':', '-')}", "lang": lang,
-                "question": {"stem": " ", "choices": [
-                    {"label": lab, "text": sentence.format(tgt=p.tgt, en=p.en, year=y)}
-                    for lab, y in zip(labels, options)]},
-                "answerKey": labels[options.index(p.year)]})
-        out[lang] = rows
     return out

@@ -116,3 +116,21 @@ def test_demonstrations_are_seeded_and_never_the_query():
     assert len({tuple(xcsr.demo_ids(ex, 0, 4, s)) for s in range(5)}) > 1
     with pytest.raises(ValueError, match="lower --shots"):
         xcsr.demo_ids(ex, 0, 6, 0)
+
+
+def test_demonstrations_from_another_split():
+    """``pool`` (the evaluator's --demo-split): demonstrations come from it, seeded as
+    from the split itself, and never repeat the query."""
+    ex = xcsr.load_task(FIXTURE, "xcsqa", "ja")
+    pool, queries = ex[:4], ex[4:]
+    for q in range(len(queries)):
+        p = xcsr.prompt("xcsqa", queries, q, shots=3, seed=1, pool=pool)
+        assert len(p.demos) == 3 and set(p.demos) <= {e.id for e in pool}
+        assert p.demos == xcsr.prompt("xcsqa", queries, q, shots=3, seed=1, pool=pool).demos
+        first = next(e for e in pool if e.id == p.demos[0])
+        assert p.context.startswith(f"Question: {first.stem}\nAnswer: "
+                                    f"{first.choices[first.answer]}\n\n")
+    # A pool that holds the query: it is never its own demonstration.
+    assert ex[0].id not in xcsr.prompt("xcsqa", ex, 0, shots=3, seed=0, pool=ex[:4]).demos
+    with pytest.raises(ValueError, match="lower --shots"):
+        xcsr.prompt("xcsqa", queries, 0, shots=5, pool=pool)
