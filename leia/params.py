@@ -36,7 +36,7 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
 
 def strategy(name: str) -> Strategy:
     if name not in STRATEGIES:
-        raise ValueError(f"strategy {name!r}: use one of {', '.join(STRATEGIES)}")
+        raise ValueError(f"--strategy {name!r}: use one of {', '.join(STRATEGIES)}")
     return STRATEGIES[name]
 
 
@@ -85,7 +85,7 @@ class AugmentParams:
     def __post_init__(self):
         strategy(self.strategy)
         if not 0.0 <= self.prob <= 1.0:
-            raise ValueError(f"prob {self.prob}: give a probability between 0 and 1")
+            raise ValueError(f"--prob {self.prob}: give a probability between 0 and 1")
         if len(self.markers) != 2 or not all(self.markers):
             raise ValueError(f"markers {self.markers!r}: give two non-empty strings")
         object.__setattr__(self, "markers", tuple(self.markers))

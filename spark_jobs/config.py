@@ -10,6 +10,8 @@ from leia.cli import parse_config, wiki_names
 from leia.dumps import SAMPLE_DUMPS, check_wiki_names
 from leia.params import DEFAULT_MARKERS, STRATEGIES, AugmentParams, NameFilter
 
+PAPER = AugmentParams()  # the paper's recipe: the defaults of the flags it shares
+
 
 @dataclass
 class AugmentConfig:
@@ -24,15 +26,15 @@ class AugmentConfig:
                 "OUT/augmented, OUT/rejects, OUT/stats"})
     date: str | None = field(default=None, metadata={
         "help": "dump date YYYYMMDD (default: each wiki's newest date in --dumps)"})
-    pivot: str = field(default="en", metadata={
+    pivot: str = field(default=PAPER.pivot, metadata={
         "help": "language whose titles are inserted (an interwiki code: en, fr, zh-yue...)"})
-    strategy: str = field(default="right", metadata={
+    strategy: str = field(default=PAPER.strategy, metadata={
         "help": "where the name goes: right of the anchor, left of it, or replace it",
         "choices": tuple(STRATEGIES)})
-    prob: float = field(default=0.5, metadata={
+    prob: float = field(default=PAPER.prob, metadata={
         "help": "probability that an aligned link gets its name (decided by a hash of "
                 "seed, wiki, page id and link ordinal: reproducible)"})
-    seed: int = field(default=42, metadata={"help": "seed of that hash"})
+    seed: int = field(default=PAPER.seed, metadata={"help": "seed of that hash"})
     start_marker: str = field(default=DEFAULT_MARKERS[0], metadata={
         "help": "marker before an inserted name"})
     end_marker: str = field(default=DEFAULT_MARKERS[1], metadata={
@@ -94,8 +96,6 @@ class AugmentConfig:
             alignment=self.alignment)
 
     def validate(self) -> None:
-        if not 0.0 <= self.prob <= 1.0:
-            raise ValueError(f"--prob {self.prob}: give a probability between 0 and 1")
         if self.date is not None and not (len(self.date) == 8 and self.date.isdigit()):
             raise ValueError(f"--date {self.date!r}: use the dump's YYYYMMDD form")
         if self.alignment != "langlinks" and not self.wikidata:
@@ -106,6 +106,7 @@ class AugmentConfig:
         if not self.pivot or "wiki" in self.pivot:
             raise ValueError(f"--pivot {self.pivot!r}: give a language code such as "
                              "en or fr, not a database name")
+        self.params()  # the parameters' own checks (--prob's range, the strategy)
         self.wiki_list()
 
     def to_json(self) -> str:

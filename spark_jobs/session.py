@@ -105,6 +105,14 @@ def build_spark(app_name: str, master: str | None = None,
         master = "local[*]"  # not under spark-submit, which sets its own master
     if master:
         builder = builder.master(master)
+    local = master.startswith("local") if master else _submitted_master().startswith(
+        "local")
+    if local and "PYSPARK_PYTHON" not in os.environ:
+        # Spark starts its Python workers as PYSPARK_PYTHON, else 'python3' from PATH,
+        # which need not be this interpreter (a virtual environment run without being
+        # activated: an IDE, cron, a Makefile) and may lack pyarrow and the parser. On
+        # one machine, the job's own interpreter is the one that has them.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     if master and master.startswith("local") and "spark.driver.extraJavaOptions" not in (
             conf or {}):
         # One JVM does the driver's and the executor's work beside the Python workers,
@@ -135,6 +143,17 @@ def build_spark(app_name: str, master: str | None = None,
             if k not in (conf or {}) and not spark.sparkContext.getConf().contains(k):
                 spark.conf.set(k, v)
     return spark
+
+
+def _submitted_master() -> str:
+    """The master spark-submit was given (its default, local[*], if none); '' outside
+    spark-submit."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return ""
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # connects to spark-submit's JVM, whose conf it is
+    return SparkConf().get("spark.master", "local[*]")
 
 
 def check_executors(spark) -> None:

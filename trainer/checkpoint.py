@@ -2,7 +2,9 @@
 
 Model and optimizer are saved sharded as they are (every rank writes its own part, in
 parallel); the small state (step, scheduler, data position, config) and every rank's
-RNG state go beside them. A checkpoint is written to ``step-NNNNNN.tmp`` and renamed
+RNG state go beside them, as plain data: JSON, and tensors that load with
+``weights_only=True``, so resuming from a checkpoint someone else wrote runs no code
+of theirs. A checkpoint is written to ``step-NNNNNN.tmp`` and renamed
 to ``step-NNNNNN`` only when every rank has finished, so a crash never leaves a
 checkpoint that looks complete, and ``--resume`` only ever sees complete ones.
 """
@@ -10,6 +12,7 @@ checkpoint that looks complete, and ``--resume`` only ever sees complete ones.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -21,6 +24,7 @@ from torch.distributed.checkpoint.api import CheckpointException
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
 _NAME = re.compile(r"^step-(\d{6,})$")
+SCHEDULER = "scheduler.json"
 
 
 def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
@@ -42,11 +46,7 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
     # CheckpointException, which is no Exception: name it.
     except (OSError, RuntimeError, CheckpointException) as e:
         error = e
-    # NCCL reduces only CUDA tensors, gloo CPU ones.
-    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
-    failed = torch.tensor([error is not None], dtype=torch.int32, device=device)
-    dist.all_reduce(failed)  # every rank stops together rather than hang at a barrier
-    if failed.item():
+    if not all_ranks(error is None):  # every rank stops together, not hang at a barrier
         if rank == 0:
             shutil.rmtree(tmp, ignore_errors=True)
         last = complete(folder)
@@ -56,7 +56,7 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
                          + (str(last[-1]) if last else "none") + ", is kept. Free disk "
                          "space (or point --out elsewhere) and resume with --resume")
     if rank == 0:
-        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        (tmp / SCHEDULER).write_text(json.dumps(scheduler.state_dict()))
         (tmp / "state.json").write_text(json.dumps(
             {"step": step, "data": data_state, "world": dist.get_world_size(),
              "config": config}, indent=1))
@@ -67,6 +67,16 @@ def save(folder: Path, step: int, model, optimizer, scheduler, data_state: dict,
             shutil.rmtree(old, ignore_errors=True)
     dist.barrier()
     return final
+
+
+def all_ranks(ok: bool) -> bool:
+    """Whether ``ok`` holds on every rank: ranks that act on a file error each alone
+    (one stops, one skips a checkpoint the others loaded) hang or part ways."""
+    # NCCL reduces only CUDA tensors, gloo CPU ones.
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    failed = torch.tensor([not ok], dtype=torch.int32, device=device)
+    dist.all_reduce(failed)
+    return not failed.item()
 
 
 def incomplete(folder: Path) -> list[Path]:
@@ -94,11 +104,26 @@ def load(path: Path, model, optimizer, scheduler, rank: int) -> dict:
     dcp.load(both, checkpoint_id=str(path))
     set_state_dict(model, optimizer, model_state_dict=both["model"],
                    optim_state_dict=both["optim"])
-    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=False))
+    if (path / SCHEDULER).is_file():
+        scheduler.load_state_dict(json.loads((path / SCHEDULER).read_text()))
+    else:  # written before the schedule was kept as JSON: plain values all the same
+        scheduler.load_state_dict(_plain(path / "scheduler.pt"))
     rng_file = path / f"rng-rank{rank}.pt"
     if state["world"] == dist.get_world_size() and rng_file.is_file():
-        rng = torch.load(rng_file, weights_only=False)
+        rng = _plain(rng_file)
         torch.set_rng_state(rng["cpu"])
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state(rng["cuda"])
     return state
+
+
+def _plain(file: Path):
+    """A ``torch.save`` file of tensors and plain values, loaded without running any
+    code it may hold (a pickle can name any function to call)."""
+    try:
+        return torch.load(file, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{file.name} holds more than tensors and plain values, so "
+                         "loading it could run code; it was not loaded. Delete this "
+                         f"checkpoint or take the file from a source you trust ({e})"
+                         ) from None

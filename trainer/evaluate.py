@@ -37,6 +37,7 @@ import torch.distributed as dist
 
 from leia import xcsr
 from leia.tokenizer import specials_around
+from trainer import launch
 from trainer.eval_config import EvalConfig, parse_args
 
 # Two-sided 95% Student t quantiles by degrees of freedom (scipy.stats.t.ppf(0.975, df)).
@@ -46,23 +47,15 @@ T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    cuda = torch.cuda.is_available()
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    if cuda:
-        torch.cuda.set_device(local_rank)
-    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    if world > 1:
-        dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    me = launch.start()
     try:
-        evaluate(cfg, rank, world, device)
+        evaluate(cfg, me.rank, me.world, me.device)
     except ValueError as e:
-        if rank == 0:
+        if me.rank == 0:
             print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        launch.stop()
 
 
 def evaluate(cfg: EvalConfig, rank: int = 0, world: int = 1,
@@ -71,6 +64,9 @@ def evaluate(cfg: EvalConfig, rank: int = 0, world: int = 1,
     log(json.dumps({"evaluate": vars(cfg)}, indent=2))
     tasks = [(name, kind, lang, xcsr.load_task(cfg.data, kind, lang, cfg.split))
              for name, kind, lang in cfg.task_list()]  # bad data fails before the model
+    pools = {name: xcsr.load_task(cfg.data, kind, lang, cfg.demo_split)
+             for name, kind, lang, _ in tasks
+             if kind == "xcsqa" and cfg.demo_split and cfg.shots}
     tok = load_eval_tokenizer(cfg.tokenizer or cfg.model)
     if any(kind == "xcodah" for _, kind, _, _ in tasks) and tok.eos_token_id is None:
         raise ValueError(
@@ -82,7 +78,7 @@ def evaluate(cfg: EvalConfig, rank: int = 0, world: int = 1,
     max_length = cfg.max_length or model_max_length(model)
 
     prefix, _ = specials_around(tok)
-    requests, plan = build_requests(tok, prefix, tasks, cfg)
+    requests, plan = build_requests(tok, prefix, tasks, cfg, pools)
     log(f"{len(plan)} question-seed pairs, {len(requests)} distinct choices to score, "
         f"max length {max_length}, {world} rank(s)")
     t0 = time.perf_counter()
@@ -114,10 +110,9 @@ def load_eval_tokenizer(name: str):
 def load_model(name: str, dtype: str, device: torch.device):
     from transformers import AutoModelForCausalLM
 
-    if dtype == "auto":
-        dtype = "bfloat16" if device.type == "cuda" else "float32"
     try:
-        model = AutoModelForCausalLM.from_pretrained(name, dtype=getattr(torch, dtype))
+        model = AutoModelForCausalLM.from_pretrained(
+            name, dtype=launch.weights_dtype(dtype, device))
     except (OSError, ValueError) as e:
         raise ValueError(f"model {name!r} could not be loaded: {e}. Give a local folder "
                          f"with config.json and weights, or a reachable hub name") from None
@@ -132,9 +127,11 @@ def model_max_length(model) -> int:
     return 2048
 
 
-def build_requests(tok, prefix: list[int], tasks, cfg: EvalConfig):
+def build_requests(tok, prefix: list[int], tasks, cfg: EvalConfig,
+                   pools: dict[str, list] | None = None):
     """Every (context ids, continuation ids) to score, each once, and the plan that maps
-    each (task, seed, question) to its choices' request indices."""
+    each (task, seed, question) to its choices' request indices. ``pools``: per task,
+    the examples its demonstrations are drawn from, where not its own."""
     index: dict[tuple, int] = {}
     requests: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     plan = []
@@ -143,7 +140,7 @@ def build_requests(tok, prefix: list[int], tasks, cfg: EvalConfig):
         shots = cfg.shots if kind == "xcsqa" else 0
         for seed in range(cfg.seeds):
             for q in range(len(examples)):
-                p = xcsr.prompt(kind, examples, q, shots, seed)
+                p = xcsr.prompt(kind, examples, q, shots, seed, (pools or {}).get(name))
                 ctx = (tok.eos_token_id,) if not p.context else \
                     tuple(prefix) + encode(p.context)
                 ids = []

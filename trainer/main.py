@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import resource
 import sys
 import time
@@ -32,7 +31,7 @@ import torch.nn.functional as F
 
 from leia.shards import ShardError, ShardSet
 from leia.tokenizer import load_tokenizer
-from trainer import checkpoint
+from trainer import checkpoint, launch
 from trainer.config import TrainConfig, parse_args
 from trainer.data import IGNORE, PackedSequences
 from trainer.model import build_model, export, flops_per_token, materialise
@@ -45,42 +44,15 @@ PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12,
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_args(argv)
-    cuda = torch.cuda.is_available()
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    if cuda:
-        torch.cuda.set_device(local_rank)
-    elif cfg.pin_cores:
-        pin_cores(local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
-    device = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    backend = "nccl" if cuda else "gloo"
-    if "MASTER_ADDR" in os.environ:  # torchrun's rendezvous
-        dist.init_process_group(backend, rank=rank, world_size=world)
-    elif world > 1:  # a launcher that said how many ranks but not where they meet
-        print(f"error: WORLD_SIZE={world} but no MASTER_ADDR: start the ranks with "
-              "torchrun (or set MASTER_ADDR and MASTER_PORT)", file=sys.stderr)
-        raise SystemExit(2)
-    else:  # plain `python trainer/main.py`, or a stage in its caller: one process, no port
-        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1)
+    me = launch.start(pin=cfg.pin_cores)
     try:
-        train(cfg, rank, world, device)
+        train(cfg, me.rank, me.world, me.device)
     except (ValueError, ShardError) as e:
-        if rank == 0:
+        if me.rank == 0:
             print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:
-        dist.destroy_process_group()
-
-
-def pin_cores(local_rank: int, local_world: int) -> None:
-    """Bind this rank to its slice of the allowed cores (a no-op with fewer cores than
-    ranks). CPU training runs one compute thread group per rank; left to the OS, ranks
-    and their gloo threads move between cores and wait for each other at every
-    collective."""
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    per = len(cores) // max(local_world, 1)
-    if per:
-        os.sched_setaffinity(0, cores[local_rank * per:(local_rank + 1) * per])
+        launch.stop()
 
 
 def say(rank: int, msg: str) -> None:
@@ -109,8 +81,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
               f"{cfg.micro_batch} sequence(s) x {accum} accumulation step(s)")
 
     # Model: meta -> FSDP2 -> this rank's shards of the weights.
-    param_dtype = (torch.bfloat16 if device.type == "cuda" else torch.float32) \
-        if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+    param_dtype = launch.weights_dtype(cfg.dtype, device)
     model, config, base_vocab = build_model(cfg.model, len(tokenizer), torch.float32)
     reshard = cfg.resharding(device.type)
     parallelize(model, mesh, param_dtype, cfg.activation_checkpointing, cfg.compile, reshard)
@@ -196,7 +167,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
     if progress:
         progress.close()
     if cfg.export:
-        export(model, config, tokenizer, out / "hf", rank, shards.manifest)
+        export(model, config, tokenizer, out / "hf", rank, shards.manifest, world)
         say(rank, f"exported the model to {out / 'hf'} (AutoModelForCausalLM."
                   "from_pretrained loads it)")
     if metrics:
@@ -218,11 +189,16 @@ def resume(folder: Path, model, optimizer, scheduler, data, rank: int) -> int:
         say(rank, f"skipping {bad}: incomplete (the run stopped while writing it)")
     found = checkpoint.complete(folder)
     for path in reversed(found):
+        error = None
         try:
             state = checkpoint.load(path, model, optimizer, scheduler, rank)
         except Exception as e:  # noqa: BLE001 - a damaged file: fall back to the one before
-            say(rank, f"skipping {path}: unreadable ({type(e).__name__}: "
-                      f"{str(e).splitlines()[0][:200]})")
+            error = e
+        # Every rank takes the same checkpoint: one that fails anywhere is skipped by all.
+        if not checkpoint.all_ranks(error is None):
+            why = (f"{type(error).__name__}: {str(error).splitlines()[0][:300]}" if error
+                   else "unreadable on another rank")
+            say(rank, f"skipping {path}: unreadable ({why})")
             continue
         data.load_state(state["data"])
         say(rank, f"resumed from {path} (step {state['step']}), the last good checkpoint")

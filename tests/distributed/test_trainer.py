@@ -4,6 +4,7 @@ of the real sample."""
 import copy
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,6 +101,37 @@ def test_kill_mid_training_and_resume_gives_the_same_losses(full_run, tiny_model
     assert r.returncode == 0, r.stdout + r.stderr
     assert "resumed from" in r.stdout
     assert losses(out) == losses(full_run[0])  # exactly: same data, state and RNG
+
+
+class _RunsCode:
+    """Unpickling this calls ``os.system``: what a tampered checkpoint could hold."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+@pytest.mark.slow
+def test_a_checkpoint_that_holds_code_is_refused_not_run(full_run, tiny_model, bpe_shards,
+                                                         tmp_path):
+    """The newest checkpoint's RNG file replaced by a pickle that runs a command when
+    loaded: the resumed run says why it skips that checkpoint, never runs the command,
+    and continues from the one before, with the same losses."""
+    out = tmp_path / "tampered"
+    shutil.copytree(full_run[0], out)
+    marker = tmp_path / "ran"
+    newest = out / "checkpoints" / "step-000030"
+    assert (newest / "scheduler.json").is_file()  # the schedule is plain JSON
+    torch.save({"cpu": _RunsCode(marker)}, newest / "rng-rank0.pt")
+    r = train(tiny_model, bpe_shards[0], out, "--steps", "30", "--checkpoint-every", "2",
+              *FAST, "--resume")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not marker.exists()
+    assert "skipping" in r.stdout and "could run code; it was not loaded" in r.stdout
+    assert "resumed from" in r.stdout and "step-000028" in r.stdout
+    assert losses(out) == losses(full_run[0])
 
 
 @pytest.mark.slow
@@ -200,7 +232,7 @@ def test_gloo_gradient_reduction_equals_reduce_scatter(tmp_path):
 def test_cpu_ranks_are_pinned_to_disjoint_cores():
     # Affinity is per thread on Linux: each call runs in its own thread, so the test
     # process itself stays unpinned.
-    from trainer.main import pin_cores
+    from trainer.launch import pin_cores
 
     def pinned(rank, world):
         got = []

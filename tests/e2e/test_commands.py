@@ -4,6 +4,7 @@ a bare ``spark-submit`` (no ``--packages``) must find the Delta jars itself."""
 import os
 import shutil
 import subprocess
+import sys
 
 from conftest import REPO
 
@@ -37,3 +38,21 @@ def test_bare_spark_submit_runs_both_jobs(tmp_path):
     assert r.returncode == 2, r.stdout[-3000:]
     assert "starting the job again with --packages io.delta:" in r.stdout
     assert "not a Delta table" in r.stdout and "give the corpus builder's" in r.stdout
+
+
+def test_a_job_run_by_an_interpreter_that_is_not_on_path(tmp_path):
+    """A virtual environment's python run without activating it (an IDE, cron): the
+    python3 on PATH is another interpreter, here one that only fails. Spark's local
+    workers must run the job's own interpreter, not that one."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\necho 'not the job interpreter' >&2\nexit 3\n")
+    (fake / "python3").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_")}
+    env["PATH"] = f"{fake}:{env['PATH']}"
+    r = subprocess.run([sys.executable, "spark_jobs/augment.py", "--wikis", "swwiki",
+                        "--out", str(tmp_path / "corpus")], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "not the job interpreter" not in r.stderr
+    assert "tables written under" in r.stdout
